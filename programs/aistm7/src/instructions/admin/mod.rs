@@ -1,0 +1,5 @@
+pub mod initialize;
+pub mod set_authorities;
+
+pub use initialize::*;
+pub use set_authorities::*;

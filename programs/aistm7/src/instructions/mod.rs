@@ -1,0 +1,5 @@
+pub mod admin;
+pub mod user;
+
+pub use admin::*;
+pub use user::*;

@@ -1,0 +1,3 @@
+pub mod deposit_treasury;
+
+pub use deposit_treasury::*;

@@ -1,0 +1,241 @@
+//! A Bank with aistm7, mock_pyth and SPL Token, plus helpers to send
+//! transactions and read accounts, events and errors back.
+#![allow(dead_code)]
+
+use anchor_lang::{
+    prelude::Pubkey,
+    solana_program::{instruction::Instruction, program_pack::Pack},
+    AccountDeserialize,
+    AnchorDeserialize, Discriminator, InstructionData, ToAccountMetas,
+};
+use anchor_spl::token::TokenAccount;
+use solana_keypair::Keypair;
+use solana_program_test::{
+    processor, BanksTransactionResultWithMetadata, ProgramTest,
+    ProgramTestContext,
+};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use aistm7::{
+    accounts,
+    constants::{SEED_CONFIG, SEED_TREASURY},
+    instruction,
+    state::Authorities,
+    InitializeArgs,
+};
+
+host_hooks::native_entry!(aistm7_entry, aistm7::entry);
+host_hooks::native_entry!(mock_pyth_entry, mock_pyth::entry);
+
+/// What processing a transaction produced.
+pub struct Outcome {
+    pub result: Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub return_data: Option<(Pubkey, Vec<u8>)>,
+}
+
+pub struct Env {
+    pub ctx: ProgramTestContext,
+}
+
+pub fn config_pda() -> Pubkey {
+    Pubkey::find_program_address(&[SEED_CONFIG], &aistm7::ID).0
+}
+
+pub fn treasury_pda(mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[SEED_TREASURY, mint.as_ref()], &aistm7::ID).0
+}
+
+pub fn authorities_of(keys: &[&Keypair; 5]) -> Authorities {
+    Authorities {
+        admin: keys[0].pubkey(),
+        guardian: keys[1].pubkey(),
+        keeper: keys[2].pubkey(),
+        fee_collector: keys[3].pubkey(),
+        rewarder: keys[4].pubkey(),
+    }
+}
+
+impl Env {
+    pub async fn start() -> Self {
+        let mut test = ProgramTest::default();
+        test.prefer_bpf(false);
+        test.add_program("aistm7", aistm7::ID, processor!(aistm7_entry));
+        test.add_program("mock_pyth", mock_pyth::ID, processor!(mock_pyth_entry));
+        let ctx = test.start_with_context().await;
+        host_hooks::install();
+        Env { ctx }
+    }
+
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    /// Sign with the payer and `signers` and process; logs are normalised
+    /// (`Program data:` lines as on-chain) and returned with the return data.
+    pub async fn process(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Outcome {
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let payer = self.payer();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
+        let BanksTransactionResultWithMetadata { result, metadata } = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .unwrap();
+        let metadata = metadata.expect("processed transactions have metadata");
+        Outcome {
+            result,
+            logs: metadata.log_messages.iter().map(|l| host_hooks::normalize_log(l)).collect(),
+            return_data: metadata.return_data.map(|r| (r.program_id, r.data)),
+        }
+    }
+
+    /// Process and return the logs, or the transaction error.
+    pub async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>, TransactionError> {
+        let outcome = self.process(instructions, signers).await;
+        outcome.result.map(|()| outcome.logs)
+    }
+
+    pub async fn account<T: AccountDeserialize>(&mut self, address: &Pubkey) -> Option<T> {
+        let account = self.ctx.banks_client.get_account(*address).await.unwrap()?;
+        Some(T::try_deserialize(&mut account.data.as_slice()).unwrap())
+    }
+
+    pub async fn raw_account(&mut self, address: &Pubkey) -> Option<solana_account::Account> {
+        self.ctx.banks_client.get_account(*address).await.unwrap()
+    }
+
+    pub async fn token_balance(&mut self, address: &Pubkey) -> u64 {
+        let account: TokenAccount = self.account(address).await.expect("token account");
+        account.amount
+    }
+
+    pub async fn fund(&mut self, to: &Pubkey, lamports: u64) {
+        let ix = anchor_lang::solana_program::system_instruction::transfer(
+            &self.ctx.payer.pubkey(),
+            to,
+            lamports,
+        );
+        self.send(&[ix], &[]).await.unwrap();
+    }
+
+    /// A new mint with `decimals`, minted by the payer.
+    pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let payer = self.ctx.payer.pubkey();
+        let ixs = [
+            anchor_lang::solana_program::system_instruction::create_account(
+                &payer,
+                &mint.pubkey(),
+                rent.minimum_balance(spl_token::state::Mint::LEN),
+                spl_token::state::Mint::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, None, decimals)
+                .unwrap(),
+        ];
+        self.send(&ixs, &[&mint]).await.unwrap();
+        mint.pubkey()
+    }
+
+    /// A token account of `mint` owned by `owner` holding `amount` (minted by the payer).
+    pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+        let account = Keypair::new();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let payer = self.ctx.payer.pubkey();
+        let mut ixs = vec![
+            anchor_lang::solana_program::system_instruction::create_account(
+                &payer,
+                &account.pubkey(),
+                rent.minimum_balance(spl_token::state::Account::LEN),
+                spl_token::state::Account::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner)
+                .unwrap(),
+        ];
+        if amount > 0 {
+            ixs.push(
+                spl_token::instruction::mint_to(&spl_token::ID, mint, &account.pubkey(), &payer, &[], amount)
+                    .unwrap(),
+            );
+        }
+        self.send(&ixs, &[&account]).await.unwrap();
+        account.pubkey()
+    }
+}
+
+/// Build an Anchor instruction from its accounts struct and data.
+pub fn ix(program_id: Pubkey, accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// Every event of type `E` in the logs, in order.
+pub fn events<E: AnchorDeserialize + Discriminator>(logs: &[String]) -> Vec<E> {
+    use base64::Engine as _;
+    logs.iter()
+        .filter_map(|line| line.strip_prefix("Program data: "))
+        .filter_map(|data| base64::engine::general_purpose::STANDARD.decode(data).ok())
+        .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
+        .map(|bytes| E::deserialize(&mut &bytes[E::DISCRIMINATOR.len()..]).unwrap())
+        .collect()
+}
+
+/// Assert that a transaction failed with the custom program error `code`.
+pub fn assert_custom_error<T: std::fmt::Debug>(result: Result<T, TransactionError>, code: u32) {
+    use anchor_lang::solana_program::instruction::error::InstructionError;
+    match result {
+        Err(TransactionError::InstructionError(_, InstructionError::Custom(got))) => {
+            assert_eq!(got, code, "wrong custom error")
+        }
+        other => panic!("expected custom error {code}, got {other:?}"),
+    }
+}
+
+/// `initialize` as the deployer sends it on a native validator (no program data).
+pub fn initialize_ix(initializer: &Pubkey, mint: &Pubkey, args: InitializeArgs) -> Instruction {
+    ix(
+        aistm7::ID,
+        accounts::Initialize {
+            initializer: *initializer,
+            config: config_pda(),
+            mint: *mint,
+            treasury_vault: treasury_pda(mint),
+            program: aistm7::ID,
+            program_data: None,
+            token_program: anchor_spl::token::ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::Initialize { args },
+    )
+}
+
+/// A started Bank with an initialized config: `keys` are admin, guardian,
+/// keeper, fee collector and rewarder, in that order.
+pub struct Initialized {
+    pub env: Env,
+    pub keys: Vec<Keypair>,
+    pub mint: Pubkey,
+}
+
+pub async fn initialized() -> Initialized {
+    let mut env = Env::start().await;
+    let keys: Vec<Keypair> = (0..5).map(|_| Keypair::new()).collect();
+    let authorities = authorities_of(&[&keys[0], &keys[1], &keys[2], &keys[3], &keys[4]]);
+    let mint = env.create_mint(8).await;
+    let payer = env.payer();
+    env.send(&[initialize_ix(&payer.pubkey(), &mint, InitializeArgs { authorities })], &[])
+        .await
+        .expect("initialize");
+    Initialized { env, keys, mint }
+}
