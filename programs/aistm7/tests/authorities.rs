@@ -1,11 +1,9 @@
-mod common;
-
 use aistm7::{
     accounts, errors::Aistm7Error, events::AuthoritiesUpdated, instruction, state::Config,
     SetAuthoritiesArgs,
 };
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
-use common::*;
+use aistm7_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 

@@ -1,8 +1,6 @@
-mod common;
-
 use aistm7::{errors::Aistm7Error, events::ConfigInitialized, state::Config, InitializeArgs};
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::error::InstructionError};
-use common::*;
+use aistm7_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction_error::TransactionError;

@@ -1,7 +1,5 @@
-mod common;
-
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
-use common::*;
+use aistm7_tests::*;
 use mock_pyth::WritePriceArgs;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use solana_keypair::Keypair;

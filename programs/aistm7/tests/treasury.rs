@@ -1,8 +1,8 @@
-mod common;
-
 use aistm7::{accounts, errors::Aistm7Error, events::TreasuryDeposited, instruction};
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize};
-use common::*;
+use anchor_lang::{
+    error::ErrorCode, prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize,
+};
+use aistm7_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -33,9 +33,14 @@ async fn deposit_rejects_other_mints_owners_and_zero() {
 
     let result = env.send(&[deposit_ix(&funder.pubkey(), &mint, &foreign_mint, 10)], &[&funder]).await;
     assert_custom_error(result, Aistm7Error::WrongMint.into());
-    // The config pins the mint: naming the other mint throughout is refused too.
+    // Naming the other mint throughout points at a vault that does not exist.
     let result = env.send(&[deposit_ix(&funder.pubkey(), &other_mint, &foreign_mint, 10)], &[&funder]).await;
-    assert_custom_error(result, Aistm7Error::WrongMint.into());
+    assert_custom_error(result, ErrorCode::AccountNotInitialized.into());
+    // A look-alike vault (same mint, not the PDA) is refused by its seeds.
+    let mut substituted = deposit_ix(&funder.pubkey(), &mint, &own, 10);
+    substituted.accounts[4].pubkey = not_own;
+    let result = env.send(&[substituted], &[&funder]).await;
+    assert_custom_error(result, ErrorCode::ConstraintSeeds.into());
     let result = env.send(&[deposit_ix(&funder.pubkey(), &mint, &not_own, 10)], &[&funder]).await;
     assert_custom_error(result, Aistm7Error::WrongTokenOwner.into());
     let result = env.send(&[deposit_ix(&funder.pubkey(), &mint, &own, 0)], &[&funder]).await;

@@ -1,6 +1,5 @@
 //! A Bank with aistm7, mock_pyth and SPL Token, plus helpers to send
 //! transactions and read accounts, events and errors back.
-#![allow(dead_code)]
 
 use anchor_lang::{
     prelude::Pubkey,
