@@ -1,0 +1,184 @@
+"""Typed client of the aistm7 program: pure instruction builders and one async
+sender that confirms, reads the transaction back and names program errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from anchorpy import Event, EventParser, Program, Provider, Wallet
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.types import TxOpts
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import Transaction
+
+from keeper import addresses
+from keeper.errors import translate
+from keeper.idl import load_idl
+from keeper.state import Authorities, Config, DataAndSlot
+
+SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
+
+
+@dataclass(frozen=True)
+class TxResult:
+    signature: Signature
+    slot: int
+    logs: list[str]
+    return_data: bytes | None
+
+
+class Aistm7Client:
+    """The aistm7 program (and mock_pyth on local validators) over one RPC connection."""
+
+    def __init__(self, connection: AsyncClient, payer: Keypair, program_id: Pubkey = addresses.PROGRAM_ID):
+        self.connection = connection
+        self.payer = payer
+        provider = Provider(connection, Wallet(payer), SEND_OPTS)
+        self.program = Program(load_idl("aistm7"), program_id, provider)
+        self.mock_pyth = Program(load_idl("mock_pyth"), addresses.PYTH_RECEIVER_ID, provider)
+        self._events = EventParser(program_id, self.program.coder)
+
+    @classmethod
+    def connect(cls, rpc_url: str, payer: Keypair) -> Aistm7Client:
+        return cls(AsyncClient(rpc_url, Confirmed), payer)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    @property
+    def program_id(self) -> Pubkey:
+        return self.program.program_id
+
+    def config_address(self) -> Pubkey:
+        return addresses.config_pda(self.program_id)
+
+    # --- instruction builders (pure) ---
+
+    # Struct arguments go in as dicts: anchorpy encodes its generated
+    # dataclasses with dataclasses.asdict, which cannot copy solders' Pubkey.
+
+    @staticmethod
+    def _authorities(authorities: Authorities) -> dict[str, Any]:
+        return {
+            "admin": authorities.admin,
+            "guardian": authorities.guardian,
+            "keeper": authorities.keeper,
+            "fee_collector": authorities.fee_collector,
+            "rewarder": authorities.rewarder,
+        }
+
+    def initialize_ix(
+        self,
+        initializer: Pubkey,
+        mint: Pubkey,
+        authorities: Authorities,
+        program_data: Pubkey | None = None,
+    ) -> Instruction:
+        """`program_data` is required where the program is deployed with the
+        upgradeable loader; the initializer must be its upgrade authority."""
+        args = {"authorities": self._authorities(authorities)}
+        return (
+            self.program.methods["initialize"]
+            .args([args])
+            .accounts(
+                {
+                    "initializer": initializer,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "treasury_vault": addresses.treasury_pda(mint, self.program_id),
+                    "program": self.program_id,
+                    # Anchor reads an absent optional account as the program id.
+                    "program_data": program_data or self.program_id,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def set_authorities_ix(
+        self,
+        admin: Pubkey,
+        *,
+        new_admin: Pubkey | None = None,
+        guardian: Pubkey | None = None,
+        keeper: Pubkey | None = None,
+        fee_collector: Pubkey | None = None,
+        rewarder: Pubkey | None = None,
+    ) -> Instruction:
+        """Replace the given roles; `None` keeps a role as it is."""
+        args = {
+            "admin": new_admin,
+            "guardian": guardian,
+            "keeper": keeper,
+            "fee_collector": fee_collector,
+            "rewarder": rewarder,
+        }
+        return (
+            self.program.methods["set_authorities"]
+            .args([args])
+            .accounts({"admin": admin, "config": self.config_address()})
+            .instruction()
+        )
+
+    def deposit_treasury_ix(self, funder: Pubkey, mint: Pubkey, funder_token: Pubkey, amount: int) -> Instruction:
+        return (
+            self.program.methods["deposit_treasury"]
+            .args([amount])
+            .accounts(
+                {
+                    "funder": funder,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "funder_token": funder_token,
+                    "treasury_vault": addresses.treasury_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    # --- I/O ---
+
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> TxResult:
+        """Sign with the payer and `signers`, send with preflight, wait for
+        confirmation and read the transaction back. A program error raises
+        `ProgramFailure` naming it."""
+        latest = (await self.connection.get_latest_blockhash(Confirmed)).value
+        tx = Transaction.new_signed_with_payer(
+            list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
+        )
+        try:
+            signature = (await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)).value
+        except RPCException as exc:
+            failure = translate(exc, self.program_id, "aistm7") or translate(
+                exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"
+            )
+            raise (failure or exc) from exc
+        await self.connection.confirm_transaction(signature, Confirmed, last_valid_block_height=latest.last_valid_block_height)
+        found = (await self.connection.get_transaction(signature, "json", Confirmed, 0)).value
+        if found is None:
+            raise RuntimeError(f"confirmed transaction {signature} not found")
+        meta = found.transaction.meta
+        logs = list(meta.log_messages or []) if meta else []
+        return_data = bytes(meta.return_data.data) if meta and meta.return_data else None
+        return TxResult(signature, found.slot, logs, return_data)
+
+    def events(self, logs: Sequence[str]) -> list[Event]:
+        """The aistm7 events in a transaction's logs, in order."""
+        found: list[Event] = []
+        self._events.parse_logs(list(logs), found.append)
+        return found
+
+    async def fetch_config(self) -> DataAndSlot[Config] | None:
+        response = await self.connection.get_account_info(self.config_address(), Confirmed)
+        if response.value is None:
+            return None
+        raw = self.program.coder.accounts.decode(response.value.data)
+        return DataAndSlot(Config.decode(raw), response.context.slot)

@@ -1,0 +1,26 @@
+"""The committed IDLs of the workspace programs (written by `cargo run -p aistm7-idl`)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from anchorpy import Idl
+
+
+@cache
+def idl_json(program: str) -> str:
+    """The IDL text of `program` ("aistm7" or "mock_pyth")."""
+    return resources.files("keeper").joinpath("idl", f"{program}.json").read_text()
+
+
+@cache
+def load_idl(program: str) -> Idl:
+    return Idl.from_json(idl_json(program))
+
+
+@cache
+def error_names(program: str) -> dict[int, str]:
+    """Custom error code -> variant name, as the program declares them."""
+    return {error["code"]: error["name"] for error in json.loads(idl_json(program)).get("errors", [])}
