@@ -108,9 +108,9 @@ struct ProgramAccountsConfig {
     #[serde(flatten)]
     account: AccountConfig,
     #[serde(default)]
-    filters: Vec<Filter>,
+    filters: Option<Vec<Filter>>,
     #[serde(default)]
-    with_context: bool,
+    with_context: Option<bool>,
 }
 
 /// `[{pubkey, account}]` for every account owned by `owner` that passes `filters`.
@@ -143,11 +143,12 @@ pub fn get_program_accounts(chain: &Chain, params: &Params) -> RpcResult {
     let config: ProgramAccountsConfig = params.optional(1, "config")?;
     let filters = config
         .filters
+        .unwrap_or_default()
         .into_iter()
         .map(Filter::compile)
         .collect::<Result<Vec<_>, _>>()?;
     let (slot, keyed) = keyed_accounts(chain, &program, &filters, &config.account)?;
-    Ok(if config.with_context {
+    Ok(if config.with_context.unwrap_or(false) {
         with_context(slot, Value::Array(keyed))
     } else {
         Value::Array(keyed)

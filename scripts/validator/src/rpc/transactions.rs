@@ -105,7 +105,7 @@ fn send_error(error: SendError) -> RpcError {
 #[serde(rename_all = "camelCase")]
 struct SendConfig {
     #[serde(default)]
-    skip_preflight: bool,
+    skip_preflight: Option<bool>,
     #[serde(default)]
     encoding: Option<Encoding>,
 }
@@ -114,7 +114,7 @@ pub fn send_transaction(chain: &Chain, params: &Params) -> RpcResult {
     let encoded: String = params.required(0, "transaction")?;
     let config: SendConfig = params.optional(1, "config")?;
     let tx = decode_transaction(&encoded, config.encoding.unwrap_or(Encoding::Base58))?;
-    let signature = chain.send(tx, config.skip_preflight).map_err(send_error)?;
+    let signature = chain.send(tx, config.skip_preflight.unwrap_or(false)).map_err(send_error)?;
     Ok(json!(signature.to_string()))
 }
 
@@ -122,9 +122,9 @@ pub fn send_transaction(chain: &Chain, params: &Params) -> RpcResult {
 #[serde(rename_all = "camelCase")]
 struct SimulateConfig {
     #[serde(default)]
-    sig_verify: bool,
+    sig_verify: Option<bool>,
     #[serde(default)]
-    replace_recent_blockhash: bool,
+    replace_recent_blockhash: Option<bool>,
     #[serde(default)]
     encoding: Option<Encoding>,
 }
@@ -132,7 +132,9 @@ struct SimulateConfig {
 pub fn simulate_transaction(chain: &Chain, params: &Params) -> RpcResult {
     let encoded: String = params.required(0, "transaction")?;
     let config: SimulateConfig = params.optional(1, "config")?;
-    if config.sig_verify && config.replace_recent_blockhash {
+    let sig_verify = config.sig_verify.unwrap_or(false);
+    let replace_recent_blockhash = config.replace_recent_blockhash.unwrap_or(false);
+    if sig_verify && replace_recent_blockhash {
         return Err(RpcError::invalid_params(
             "sigVerify may not be used with replaceRecentBlockhash",
         ));
@@ -140,7 +142,7 @@ pub fn simulate_transaction(chain: &Chain, params: &Params) -> RpcResult {
     let mut tx = decode_transaction(&encoded, config.encoding.unwrap_or(Encoding::Base58))?;
     let bank = chain.bank();
     let mut replacement = Value::Null;
-    if config.replace_recent_blockhash {
+    if replace_recent_blockhash {
         let blockhash = bank.last_blockhash();
         tx.message.set_recent_blockhash(blockhash);
         replacement = json!({
@@ -148,7 +150,7 @@ pub fn simulate_transaction(chain: &Chain, params: &Params) -> RpcResult {
             "lastValidBlockHeight": bank.get_blockhash_last_valid_block_height(&blockhash),
         });
     }
-    let execution = chain.simulate(tx, config.sig_verify).map_err(send_error)?;
+    let execution = chain.simulate(tx, sig_verify).map_err(send_error)?;
     Ok(with_context(bank.slot(), simulation_json(&execution, replacement)))
 }
 

@@ -1,0 +1,140 @@
+"""A local validator for the whole session, started with pytest-xprocess.
+
+The real `solana-test-validator` runs when it is installed and the programs are
+built for SBF (`target/deploy/*.so`); otherwise the native `aistm7-localnet`.
+Both get the same flags and print the same readiness line, so tests never know
+which one runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import pytest
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+from xprocess import ProcessStarter
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.deploy import Deployment, deploy
+from keeper.state import Authorities
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("AISTM7_CACHE", Path.home() / ".cache" / "aistm7"))
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
+NATIVE_VALIDATOR = Path(os.environ.get("AISTM7_LOCALNET_BIN", TARGET / "debug" / "aistm7-localnet"))
+SOL = 10**9
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def validator_command(port: int, ledger: Path) -> list[str]:
+    flags = ["--rpc-port", str(port), "--ledger", str(ledger), "--reset"]
+    real = shutil.which("solana-test-validator")
+    deploy_dir = ROOT / "target" / "deploy"
+    programs = {addresses.PROGRAM_ID: deploy_dir / "aistm7.so", addresses.PYTH_RECEIVER_ID: deploy_dir / "mock_pyth.so"}
+    if real and all(path.exists() for path in programs.values()):
+        loads = [arg for pid, path in programs.items() for arg in ("--bpf-program", str(pid), str(path))]
+        return [real, *flags, *loads]
+    if not NATIVE_VALIDATOR.exists():
+        pytest.exit(f"{NATIVE_VALIDATOR} is missing: run scripts/setup", returncode=3)
+    return [str(NATIVE_VALIDATOR), *flags]
+
+
+@pytest.fixture(scope="session")
+def rpc_url(xprocess, tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    command = validator_command(port, tmp_path_factory.mktemp("ledger"))
+
+    class Starter(ProcessStarter):
+        pattern = "JSON RPC URL"
+        args = command
+        timeout = 120
+        terminate_on_interrupt = True
+
+    xprocess.ensure("localnet", Starter)
+    yield f"http://127.0.0.1:{port}"
+    xprocess.getinfo("localnet").terminate()
+
+
+def _fund(rpc_url: str, keypair: Keypair, lamports: int) -> None:
+    async def run() -> None:
+        client = Aistm7Client.connect(rpc_url, keypair)
+        try:
+            signature = (await client.connection.request_airdrop(keypair.pubkey(), lamports)).value
+            await client.connection.confirm_transaction(signature, Confirmed)
+        finally:
+            await client.close()
+
+    asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class Roles:
+    """One keypair per authority of the session's deployment."""
+
+    admin: Keypair
+    guardian: Keypair
+    keeper: Keypair
+    fee_collector: Keypair
+    rewarder: Keypair
+
+    def authorities(self) -> Authorities:
+        return Authorities(
+            self.admin.pubkey(),
+            self.guardian.pubkey(),
+            self.keeper.pubkey(),
+            self.fee_collector.pubkey(),
+            self.rewarder.pubkey(),
+        )
+
+
+@pytest.fixture(scope="session")
+def deployer(rpc_url: str) -> Keypair:
+    keypair = Keypair()
+    _fund(rpc_url, keypair, 100 * SOL)
+    return keypair
+
+
+@pytest.fixture(scope="session")
+def roles(rpc_url: str) -> Roles:
+    keys = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
+    _fund(rpc_url, keys.admin, 10 * SOL)
+    return keys
+
+
+@pytest.fixture(scope="session")
+def mint_keypair() -> Keypair:
+    return Keypair()
+
+
+@pytest.fixture(scope="session")
+def deployment(rpc_url: str, deployer: Keypair, roles: Roles, mint_keypair: Keypair) -> Deployment:
+    """The session's program state: mint created, config initialized once."""
+
+    async def run() -> Deployment:
+        client = Aistm7Client.connect(rpc_url, deployer)
+        try:
+            return await deploy(client, mint_keypair, roles.authorities())
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+async def client(rpc_url: str, deployer: Keypair) -> AsyncIterator[Aistm7Client]:
+    """A client paying with the deployer (the mint authority)."""
+    client = Aistm7Client.connect(rpc_url, deployer)
+    yield client
+    await client.close()

@@ -1,0 +1,88 @@
+"""initialize / set_authorities through anchorpy against the local validator."""
+
+from __future__ import annotations
+
+import pytest
+from solana.rpc.core import RPCException
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.deploy import Deployment
+from keeper.errors import ProgramFailure
+from keeper.state import Authorities
+from tests.conftest import Roles
+
+
+async def test_second_initialize_fails_and_keeps_the_config(client: Aistm7Client, deployment: Deployment) -> None:
+    hijacker = Keypair()
+    ix = client.initialize_ix(client.payer.pubkey(), deployment.mint, Authorities.all(hijacker.pubkey()))
+
+    with pytest.raises(RPCException) as raised:
+        await client.send([ix])
+
+    failure = raised.value.args[0].data
+    # The system program refuses to create the config account a second time.
+    assert any("already in use" in line for line in failure.logs)
+    assert (await client.fetch_config()).data.authorities == deployment.authorities
+
+
+async def test_set_authorities_by_a_non_admin_fails_unauthorized(
+    client: Aistm7Client, deployment: Deployment, roles: Roles
+) -> None:
+    stranger = Keypair()
+    for signer in (stranger, roles.guardian):
+        ix = client.set_authorities_ix(signer.pubkey(), new_admin=stranger.pubkey())
+        with pytest.raises(ProgramFailure) as raised:
+            await client.send([ix], [signer])
+        assert raised.value.name == "Unauthorized"
+        assert raised.value.code == 6000
+
+    assert (await client.fetch_config()).data.authorities == deployment.authorities
+
+
+async def test_set_authorities_rejects_the_default_key(client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    ix = client.set_authorities_ix(roles.admin.pubkey(), rewarder=Pubkey.default())
+
+    with pytest.raises(ProgramFailure) as raised:
+        await client.send([ix], [roles.admin])
+
+    assert raised.value.name == "InvalidAuthority"
+    assert (await client.fetch_config()).data.authorities.rewarder == roles.rewarder.pubkey()
+
+
+async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment: Deployment) -> None:
+    found = await client.fetch_config()
+
+    assert found is not None
+    config = found.data
+    assert config.version == 1
+    assert config.authorities == deployment.authorities
+    assert config.mint == deployment.mint
+    assert config.treasury_vault == addresses.treasury_pda(deployment.mint)
+    assert config.bump == Pubkey.find_program_address([b"config"], addresses.PROGRAM_ID)[1]
+    assert deployment.initialize is not None
+    events = client.events(deployment.initialize.logs)
+    assert [event.name for event in events] == ["ConfigInitialized"]
+    assert events[0].data.mint == deployment.mint
+    assert events[0].data.authorities.admin == deployment.authorities.admin
+
+
+async def test_admin_changes_one_role_and_the_event_records_it(
+    client: Aistm7Client, deployment: Deployment, roles: Roles
+) -> None:
+    new_guardian = Keypair().pubkey()
+
+    changed = await client.send([client.set_authorities_ix(roles.admin.pubkey(), guardian=new_guardian)], [roles.admin])
+    after = (await client.fetch_config()).data.authorities
+    # Put the session's guardian back for the other tests.
+    await client.send([client.set_authorities_ix(roles.admin.pubkey(), guardian=roles.guardian.pubkey())], [roles.admin])
+
+    assert after.guardian == new_guardian
+    assert after.admin == roles.admin.pubkey() and after.keeper == roles.keeper.pubkey()
+    (event,) = client.events(changed.logs)
+    assert event.name == "AuthoritiesUpdated"
+    assert event.data.old.guardian == roles.guardian.pubkey()
+    assert event.data.new.guardian == new_guardian
+    assert event.data.new.rewarder == event.data.old.rewarder == roles.rewarder.pubkey()

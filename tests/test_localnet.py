@@ -1,0 +1,191 @@
+"""The local validator's JSON-RPC surface: the shapes solana-py relies on,
+errors in agave's codes, and the rules a real validator enforces."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+import time
+from typing import Any
+
+import httpx
+import pytest
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.types import MemcmpOpts
+from solders.compute_budget import set_compute_unit_price
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.deploy import Deployment
+
+CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+
+
+def call(rpc_url: str, body: Any) -> dict[str, Any]:
+    raw = body if isinstance(body, (bytes, str)) else None
+    response = httpx.post(rpc_url, content=raw, json=None if raw is not None else body, timeout=30)
+    assert response.status_code == 200
+    return response.json()
+
+
+def rpc(rpc_url: str, method: str, *params: Any) -> dict[str, Any]:
+    return call(rpc_url, {"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)})
+
+
+def test_malformed_requests_get_json_rpc_errors_and_the_server_keeps_serving(rpc_url: str) -> None:
+    assert call(rpc_url, b"{not json")["error"]["code"] == -32700
+    assert rpc(rpc_url, "noSuchMethod")["error"]["code"] == -32601
+    assert call(rpc_url, {"id": 1, "method": "getSlot"})["error"]["code"] == -32600
+    assert call(rpc_url, [])["error"]["code"] == -32600
+    assert rpc(rpc_url, "getBalance", "not-a-key")["error"]["code"] == -32602
+    assert rpc(rpc_url, "getBalance")["error"]["code"] == -32602
+    too_big = httpx.post(rpc_url, content=b" " * (60 * 1024), timeout=30)
+    assert too_big.status_code == 413
+
+    assert rpc(rpc_url, "getHealth")["result"] == "ok"
+    batch = call(rpc_url, [{"jsonrpc": "2.0", "id": 1, "method": "getSlot"}, {"jsonrpc": "2.0", "id": 2, "method": "x"}])
+    assert [reply["id"] for reply in batch] == [1, 2]
+    assert isinstance(batch[0]["result"], int) and batch[1]["error"]["code"] == -32601
+
+
+def test_cluster_methods_answer_in_solana_shapes(rpc_url: str) -> None:
+    version = rpc(rpc_url, "getVersion")["result"]
+    assert "solana-core" in version
+    latest = rpc(rpc_url, "getLatestBlockhash")["result"]
+    assert latest["value"]["lastValidBlockHeight"] > rpc(rpc_url, "getBlockHeight")["result"]
+    assert len(rpc(rpc_url, "getGenesisHash")["result"]) >= 32
+    epoch = rpc(rpc_url, "getEpochInfo")["result"]
+    assert epoch["absoluteSlot"] >= latest["context"]["slot"]
+    assert rpc(rpc_url, "getMinimumBalanceForRentExemption", 165)["result"] == 2_039_280
+
+
+def _transfer(payer: Keypair, to: Pubkey, lamports: int, blockhash) -> Transaction:
+    ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))
+    return Transaction.new_signed_with_payer([ix], payer.pubkey(), [payer], blockhash)
+
+
+async def test_a_tampered_signature_is_rejected_and_nothing_moves(rpc_url: str, deployer: Keypair) -> None:
+    connection = AsyncClient(rpc_url, Confirmed)
+    receiver = Keypair().pubkey()
+    blockhash = (await connection.get_latest_blockhash()).value.blockhash
+    tx = _transfer(deployer, receiver, 5_000_000, blockhash)
+    raw = bytearray(bytes(tx))
+    raw[1 + 10] ^= 0xFF  # flip a byte of the first signature
+
+    reply = rpc(rpc_url, "sendTransaction", base64.b64encode(bytes(raw)).decode(), {"encoding": "base64"})
+
+    assert reply["error"]["code"] == -32003
+    await asyncio.sleep(1)
+    assert (await connection.get_balance(receiver)).value == 0
+    await connection.close()
+
+
+async def test_a_blockhash_stays_valid_for_many_slots(rpc_url: str, deployer: Keypair) -> None:
+    connection = AsyncClient(rpc_url, Confirmed)
+    receiver = Keypair().pubkey()
+    latest = (await connection.get_latest_blockhash()).value
+    slot = (await connection.get_slot()).value
+
+    # Longer than program-test's ~1 s blockhash lifetime, across several slots.
+    await asyncio.sleep(3)
+    assert (await connection.get_slot()).value >= slot + 5
+    assert rpc(rpc_url, "isBlockhashValid", str(latest.blockhash))["result"]["value"] is True
+    signature = (await connection.send_raw_transaction(bytes(_transfer(deployer, receiver, 1_000_000, latest.blockhash)))).value
+    await connection.confirm_transaction(signature, Confirmed)
+
+    assert (await connection.get_balance(receiver)).value == 1_000_000
+    await connection.close()
+
+
+async def test_a_failed_transaction_reports_logs_and_the_instruction_error(rpc_url: str, deployer: Keypair) -> None:
+    connection = AsyncClient(rpc_url, Confirmed)
+    poor = Keypair()
+    blockhash = (await connection.get_latest_blockhash()).value.blockhash
+    # Fee paid by the deployer, transfer from an account with nothing in it.
+    ix = transfer(TransferParams(from_pubkey=poor.pubkey(), to_pubkey=deployer.pubkey(), lamports=1))
+    tx = Transaction.new_signed_with_payer([ix], deployer.pubkey(), [deployer, poor], blockhash)
+
+    reply = rpc(rpc_url, "sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"})
+
+    error = reply["error"]
+    assert error["code"] == -32002
+    assert error["message"].startswith("Transaction simulation failed")
+    assert error["data"]["err"] == {"InstructionError": [0, {"Custom": 1}]}
+    assert any("insufficient lamports" in line for line in error["data"]["logs"])
+    await connection.close()
+
+
+async def test_clock_moves_forward_on_request(rpc_url: str) -> None:
+    connection = AsyncClient(rpc_url, Confirmed)
+
+    async def clock() -> tuple[int, int]:
+        data = (await connection.get_account_info(CLOCK_SYSVAR)).value.data
+        slot, _, _, _, unix_timestamp = struct.unpack("<QqQQq", data[:40])
+        return slot, unix_timestamp
+
+    slot, before = await clock()
+    moved = rpc(rpc_url, "advanceClock", 3600)["result"]
+    after_slot, after = await clock()
+
+    assert after - before >= 3600
+    assert after_slot >= slot + 9000
+    assert moved["unixTimestamp"] <= after
+    # The chain keeps producing after the jump.
+    await asyncio.sleep(1)
+    assert (await clock())[0] > after_slot
+    await connection.close()
+
+
+async def test_history_and_account_scans_find_the_deployment(
+    rpc_url: str, client: Aistm7Client, deployment: Deployment
+) -> None:
+    assert deployment.initialize is not None
+    signature = deployment.initialize.signature
+    connection = client.connection
+
+    found = (await connection.get_transaction(signature, "json", Confirmed, 0)).value
+    history = (await connection.get_signatures_for_address(deployment.config, limit=1000)).value
+    owned = (await connection.get_program_accounts(addresses.PROGRAM_ID, Confirmed, "base64")).value
+    by_mint = (
+        await connection.get_program_accounts(
+            addresses.PROGRAM_ID, Confirmed, "base64", filters=[MemcmpOpts(offset=8 + 1 + 5 * 32, bytes=str(deployment.mint))]
+        )
+    ).value
+    none_match = (
+        await connection.get_program_accounts(addresses.PROGRAM_ID, Confirmed, "base64", filters=[12345])
+    ).value
+
+    assert found is not None and found.transaction.meta.err is None
+    assert any("Instruction: Initialize" in line for line in found.transaction.meta.log_messages)
+    assert signature in [entry.signature for entry in history]
+    assert deployment.config in [keyed.pubkey for keyed in owned]
+    assert [keyed.pubkey for keyed in by_mint] == [deployment.config]
+    assert none_match == []
+    statuses = (await connection.get_signature_statuses([signature, Signature.default()])).value
+    assert statuses[0] is not None and statuses[0].err is None
+    assert statuses[1] is None
+
+
+def test_recent_prioritization_fees_reflect_the_price_paid(rpc_url: str, deployer: Keypair) -> None:
+    receiver = Keypair().pubkey()
+    blockhash = rpc(rpc_url, "getLatestBlockhash")["result"]["value"]["blockhash"]
+    ixs = [
+        set_compute_unit_price(4_321),
+        transfer(TransferParams(from_pubkey=deployer.pubkey(), to_pubkey=receiver, lamports=1_000_000)),
+    ]
+    tx = Transaction.new_signed_with_payer(ixs, deployer.pubkey(), [deployer], Hash.from_string(blockhash))
+    sent = rpc(rpc_url, "sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"})
+    assert "result" in sent, sent
+    time.sleep(0.5)
+
+    fees = rpc(rpc_url, "getRecentPrioritizationFees", [str(receiver)])["result"]
+
+    assert 4_321 in [entry["prioritizationFee"] for entry in fees]
