@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from anchorpy import Event, EventParser, Program, Provider, Wallet
+from anchorpy.program.common import Event
+from anchorpy.program.core import Program
+from anchorpy.program.event import EventParser
+from anchorpy.provider import Provider, Wallet
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException

@@ -6,7 +6,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from anchorpy import Idl
+from anchorpy.idl_adapter import Idl
 
 
 @cache

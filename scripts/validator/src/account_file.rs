@@ -54,3 +54,40 @@ pub fn load(address: &str, path: &Path) -> Result<(Pubkey, AccountSharedData), S
     };
     Ok((address, AccountSharedData::from(account)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_account::ReadableAccount;
+
+    fn temp_json(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("aistm7-{}-{name}.json", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn loads_the_solana_account_json_format() {
+        let owner = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+        let file = temp_json("good", &format!(
+            r#"{{"pubkey":"11111111111111111111111111111112","account":{{"lamports":42,"data":["AQID","base64"],"owner":"{owner}","executable":false,"rentEpoch":7,"space":3}}}}"#
+        ));
+        let address = "SysvarC1ock11111111111111111111111111111111";
+
+        let (key, account) = load(address, &file).unwrap();
+
+        assert_eq!(key.to_string(), address, "the flag's address wins over the file's");
+        assert_eq!(account.lamports(), 42);
+        assert_eq!(account.data(), &[1, 2, 3]);
+        assert_eq!(account.owner().to_string(), owner);
+        assert_eq!(account.rent_epoch(), 7);
+    }
+
+    #[test]
+    fn rejects_unknown_encodings_and_bad_keys() {
+        let file = temp_json("hex", r#"{"account":{"lamports":1,"data":["AQID","hex"],"owner":"11111111111111111111111111111111","executable":false}}"#);
+        let err = load("11111111111111111111111111111111", &file).unwrap_err();
+        assert!(err.contains("unsupported data encoding"), "{err}");
+        assert!(load("not-a-key", &file).unwrap_err().contains("--account address"));
+    }
+}
