@@ -123,19 +123,24 @@ impl Env {
         self.send(&[ix], &[]).await.unwrap();
     }
 
+    /// The instruction creating `address`: rent-exempt, `space` bytes, owned by SPL Token.
+    async fn create_token_owned(&mut self, address: &Pubkey, space: usize) -> Instruction {
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        anchor_lang::solana_program::system_instruction::create_account(
+            &self.ctx.payer.pubkey(),
+            address,
+            rent.minimum_balance(space),
+            space as u64,
+            &spl_token::ID,
+        )
+    }
+
     /// A new mint with `decimals`, minted by the payer.
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let payer = self.ctx.payer.pubkey();
         let ixs = [
-            anchor_lang::solana_program::system_instruction::create_account(
-                &payer,
-                &mint.pubkey(),
-                rent.minimum_balance(spl_token::state::Mint::LEN),
-                spl_token::state::Mint::LEN as u64,
-                &spl_token::ID,
-            ),
+            self.create_token_owned(&mint.pubkey(), spl_token::state::Mint::LEN).await,
             spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, None, decimals)
                 .unwrap(),
         ];
@@ -146,16 +151,9 @@ impl Env {
     /// A token account of `mint` owned by `owner` holding `amount` (minted by the payer).
     pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
         let account = Keypair::new();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let payer = self.ctx.payer.pubkey();
         let mut ixs = vec![
-            anchor_lang::solana_program::system_instruction::create_account(
-                &payer,
-                &account.pubkey(),
-                rent.minimum_balance(spl_token::state::Account::LEN),
-                spl_token::state::Account::LEN as u64,
-                &spl_token::ID,
-            ),
+            self.create_token_owned(&account.pubkey(), spl_token::state::Account::LEN).await,
             spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner)
                 .unwrap(),
         ];

@@ -32,15 +32,20 @@ fn args(price: i64, partial_signatures: Option<u8>) -> WritePriceArgs {
     }
 }
 
-#[tokio::test]
-async fn writes_price_update_v2_bytes_at_the_documented_offsets() {
+/// A Bank with one price account written by the payer at $0.15.
+async fn with_price_account() -> (Env, Keypair, Keypair) {
     let mut env = Env::start().await;
     let payer = env.payer();
     let account = Keypair::new();
-
     env.send(&[write_ix(&payer.pubkey(), &account.pubkey(), args(15_000_000, None))], &[&account])
         .await
         .expect("create");
+    (env, payer, account)
+}
+
+#[tokio::test]
+async fn writes_price_update_v2_bytes_at_the_documented_offsets() {
+    let (mut env, payer, account) = with_price_account().await;
 
     let raw = env.raw_account(&account.pubkey()).await.unwrap();
     assert_eq!(raw.owner, pyth_solana_receiver_sdk::ID);
@@ -71,12 +76,7 @@ async fn writes_price_update_v2_bytes_at_the_documented_offsets() {
 
 #[tokio::test]
 async fn only_the_write_authority_overwrites() {
-    let mut env = Env::start().await;
-    let payer = env.payer();
-    let account = Keypair::new();
-    env.send(&[write_ix(&payer.pubkey(), &account.pubkey(), args(15_000_000, None))], &[&account])
-        .await
-        .expect("create");
+    let (mut env, _, account) = with_price_account().await;
     let intruder = Keypair::new();
     env.fund(&intruder.pubkey(), 1_000_000_000).await;
 
