@@ -13,11 +13,23 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
+# Build the binaries the scripts and tests run. Checkouts share the target
+# directory, and cargo leaves target/debug/<bin> as the last checkout that linked
+# it: when another checkout did, touch the sources so this one relinks them.
+build_binaries() {
+  local marker="$CARGO_TARGET_DIR/debug/.aistm7-checkout"
+  if [[ "$(cat "$marker" 2>/dev/null)" != "$ROOT" ]]; then
+    touch "$ROOT/scripts/validator/src/main.rs" "$ROOT/scripts/idl/src/main.rs"
+  fi
+  (cd "$ROOT" && cargo build --locked -q -p aistm7-localnet -p aistm7-idl)
+  printf '%s' "$ROOT" > "$marker"
+}
+
 # Run scripts/setup unless its last run matches the current inputs, then bring
-# the validator binary up to date with the sources (a no-op when it is).
+# the binaries up to date with this checkout's sources.
 ensure_setup() {
   if ! "$ROOT/scripts/setup" --check >/dev/null 2>&1; then
     "$ROOT/scripts/setup"
   fi
-  (cd "$ROOT" && cargo build --locked -q -p aistm7-localnet)
+  build_binaries
 }

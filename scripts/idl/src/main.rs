@@ -33,8 +33,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+/// The checkout this runs in: the nearest directory up from here holding
+/// Anchor.toml (found at run time, so a binary linked in another checkout
+/// sharing the target directory still works on this one).
+fn workspace_root() -> Result<PathBuf, String> {
+    let here = env::current_dir().map_err(|e| e.to_string())?;
+    here.ancestors()
+        .find(|dir| dir.join("Anchor.toml").is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("no Anchor.toml in {} or above", here.display()))
 }
 
 /// The toolchain rustup runs here, so the builder never asks for nightly.
@@ -58,7 +65,7 @@ fn run(check: bool) -> Result<bool, String> {
     // stable compiler hides the proc_macro span API anchor-syn calls (Rust
     // 1.88+ has it stable). Cargo prefers CARGO_ENCODED_RUSTFLAGS when set.
     env::set_var("CARGO_ENCODED_RUSTFLAGS", "-Awarnings");
-    let root = workspace_root();
+    let root = workspace_root()?;
     // Its own target directory: the IDL build enables features that would
     // otherwise invalidate the regular build's artifacts.
     let target = env::var_os("CARGO_TARGET_DIR")
