@@ -12,6 +12,8 @@ SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 
 SEED_CONFIG = b"config"
 SEED_TREASURY = b"treasury"
+SEED_ACCESS = b"access"
+CLOCK_SYSVAR_ID = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 
 
 def config_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -22,3 +24,8 @@ def config_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def treasury_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """The treasury token account of `mint`: `[SEED_TREASURY, mint]`."""
     return Pubkey.find_program_address([SEED_TREASURY, bytes(mint)], program_id)[0]
+
+
+def access_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The `AccessPass` of `wallet`: `[SEED_ACCESS, wallet]`."""
+    return Pubkey.find_program_address([SEED_ACCESS, bytes(wallet)], program_id)[0]

@@ -14,7 +14,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
 from solana.rpc.types import TxOpts
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -23,7 +23,15 @@ from solders.transaction import Transaction
 from keeper import addresses
 from keeper.errors import translate
 from keeper.idl import load_idl
-from keeper.state import Authorities, Config, DataAndSlot
+from keeper.state import (
+    AccessPass,
+    Authorities,
+    Config,
+    DataAndSlot,
+    OracleParams,
+    RequirementOverride,
+    RequirementParams,
+)
 
 SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
 
@@ -76,16 +84,33 @@ class Aistm7Client:
             "rewarder": authorities.rewarder,
         }
 
+    @staticmethod
+    def _requirement_params(params: RequirementParams) -> dict[str, Any]:
+        return dict(vars(params))
+
+    @staticmethod
+    def _oracle_params(params: OracleParams) -> dict[str, Any]:
+        values = dict(vars(params))
+        values["primary_feed_id"] = list(params.primary_feed_id)
+        values["backup_feed_id"] = list(params.backup_feed_id)
+        return values
+
     def initialize_ix(
         self,
         initializer: Pubkey,
         mint: Pubkey,
         authorities: Authorities,
+        oracle_params: OracleParams,
+        requirement_params: RequirementParams = RequirementParams(),
         program_data: Pubkey | None = None,
     ) -> Instruction:
         """`program_data` is required where the program is deployed with the
         upgradeable loader; the initializer must be its upgrade authority."""
-        args = {"authorities": self._authorities(authorities)}
+        args = {
+            "authorities": self._authorities(authorities),
+            "requirement_params": self._requirement_params(requirement_params),
+            "oracle_params": self._oracle_params(oracle_params),
+        }
         return (
             self.program.methods["initialize"]
             .args([args])
@@ -127,6 +152,113 @@ class Aistm7Client:
             self.program.methods["set_authorities"]
             .args([args])
             .accounts({"admin": admin, "config": self.config_address()})
+            .instruction()
+        )
+
+    def _config_ix(self, name: str, signer_role: str, signer: Pubkey, args: list[Any]) -> Instruction:
+        """An admin or guardian instruction: (signer, config) accounts."""
+        return (
+            self.program.methods[name]
+            .args(args)
+            .accounts({signer_role: signer, "config": self.config_address()})
+            .instruction()
+        )
+
+    def set_requirement_params_ix(self, admin: Pubkey, **changes: int) -> Instruction:
+        """Change the named `RequirementParams` fields; the rest stay."""
+        unknown = set(changes) - set(RequirementParams.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown requirement parameters: {sorted(unknown)}")
+        args = {name: changes.get(name) for name in RequirementParams.__dataclass_fields__}
+        return self._config_ix("set_requirement_params", "admin", admin, [args])
+
+    def set_oracle_params_ix(self, admin: Pubkey, **changes: int | bytes) -> Instruction:
+        """Change the named `OracleParams` fields; `backup_feed_id=bytes(32)` removes the backup."""
+        unknown = set(changes) - set(OracleParams.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown oracle parameters: {sorted(unknown)}")
+        args = {
+            name: (list(value) if isinstance(value, bytes) else value)
+            for name, value in ((n, changes.get(n)) for n in OracleParams.__dataclass_fields__)
+        }
+        return self._config_ix("set_oracle_params", "admin", admin, [args])
+
+    def set_requirement_override_ix(self, admin: Pubkey, override: RequirementOverride | None) -> Instruction:
+        """Set a fixed requirement until it expires, or clear it with `None`."""
+        value = None if override is None else {"amount": override.amount, "expires_at": override.expires_at}
+        return self._config_ix("set_requirement_override", "admin", admin, [{"emergency_override": value}])
+
+    def set_paused_ix(self, guardian: Pubkey, paused: bool) -> Instruction:
+        return self._config_ix("set_paused", "guardian", guardian, [paused])
+
+    def reset_circuit_breaker_ix(self, guardian: Pubkey) -> Instruction:
+        return self._config_ix("reset_circuit_breaker", "guardian", guardian, [])
+
+    def refresh_requirement_ix(self, primary_price: Pubkey, backup_price: Pubkey | None = None) -> Instruction:
+        return (
+            self.program.methods["refresh_requirement"]
+            .accounts(
+                {
+                    "config": self.config_address(),
+                    "primary_price": primary_price,
+                    "backup_price": backup_price or self.program_id,
+                }
+            )
+            .instruction()
+        )
+
+    def verify_access_ix(self, payer: Pubkey, wallet: Pubkey, token_accounts: Sequence[Pubkey]) -> Instruction:
+        """Check `wallet` against the effective requirement over its `token_accounts`."""
+        return (
+            self.program.methods["verify_access"]
+            .accounts(
+                {
+                    "payer": payer,
+                    "wallet": wallet,
+                    "config": self.config_address(),
+                    "access_pass": addresses.access_pda(wallet, self.program_id),
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .remaining_accounts([AccountMeta(account, is_signer=False, is_writable=False) for account in token_accounts])
+            .instruction()
+        )
+
+    def write_price_ix(
+        self,
+        authority: Pubkey,
+        price_account: Pubkey,
+        feed_id: bytes,
+        price: int,
+        publish_time: int,
+        *,
+        conf: int = 0,
+        expo: int = -8,
+        ema_price: int | None = None,
+        ema_conf: int = 0,
+        partial_signatures: int | None = None,
+        posted_slot: int | None = None,
+    ) -> Instruction:
+        """mock_pyth (local validators only): write a PriceUpdateV2; the price
+        account signs too (it is created on first write)."""
+        args = {
+            "feed_id": list(feed_id),
+            "price": price,
+            "conf": conf,
+            "exponent": expo,
+            "publish_time": publish_time,
+            "prev_publish_time": publish_time - 1,
+            "ema_price": price if ema_price is None else ema_price,
+            "ema_conf": ema_conf,
+            "partial_signatures": partial_signatures,
+            "posted_slot": posted_slot,
+        }
+        return (
+            self.mock_pyth.methods["write_price"]
+            .args([args])
+            .accounts(
+                {"authority": authority, "price_update": price_account, "system_program": addresses.SYSTEM_PROGRAM_ID}
+            )
             .instruction()
         )
 
@@ -178,6 +310,20 @@ class Aistm7Client:
         found: list[Event] = []
         self._events.parse_logs(list(logs), found.append)
         return found
+
+    async def cluster_time(self) -> int:
+        """The cluster clock's unix timestamp."""
+        data = (await self.connection.get_account_info(addresses.CLOCK_SYSVAR_ID, Confirmed)).value
+        if data is None:
+            raise RuntimeError("no Clock sysvar")
+        return int.from_bytes(bytes(data.data)[32:40], "little", signed=True)
+
+    async def fetch_access_pass(self, wallet: Pubkey) -> DataAndSlot[AccessPass] | None:
+        response = await self.connection.get_account_info(addresses.access_pda(wallet, self.program_id), Confirmed)
+        if response.value is None:
+            return None
+        raw = self.program.coder.accounts.decode(response.value.data)
+        return DataAndSlot(AccessPass.decode(raw), response.context.slot)
 
     async def fetch_config(self) -> DataAndSlot[Config] | None:
         response = await self.connection.get_account_info(self.config_address(), Confirmed)

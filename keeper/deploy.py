@@ -3,6 +3,7 @@ config. Idempotent: with a config already on chain it changes nothing and says s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,13 @@ from solders.pubkey import Pubkey
 from spl.token.constants import MINT_LEN
 
 from keeper.client import Aistm7Client, TxResult
-from keeper.state import Authorities
+from keeper.state import Authorities, OracleParams, RequirementParams
 from keeper.token import create_mint_ixs
 
 DEFAULT_DECIMALS = 8
+# The price feed local validators use (written there by mock_pyth); on a real
+# cluster pass the Pyth feed ids of the token.
+LOCALNET_FEED_ID = hashlib.sha256(b"aistm7 localnet AISTM7/USD").digest()
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,14 @@ def load_or_create_keypair(path: Path) -> Keypair:
 async def deploy(
     client: Aistm7Client,
     mint_keypair: Keypair,
+    oracle_params: OracleParams,
     authorities: Authorities | None = None,
+    requirement_params: RequirementParams = RequirementParams(),
     decimals: int = DEFAULT_DECIMALS,
 ) -> Deployment:
     """Create the mint (the payer is its authority) unless it exists, then
-    initialize the config with `authorities` (default: the payer holds every role)."""
+    initialize the config with `authorities` (default: the payer holds every
+    role), the oracle feeds and the requirement parameters."""
     log = logger.bind(job="deploy")
     payer = client.payer.pubkey()
     existing = await client.fetch_config()
@@ -65,6 +72,6 @@ async def deploy(
         log.info("mint {} exists", mint)
 
     roles = authorities or Authorities.all(payer)
-    result = await client.send([client.initialize_ix(payer, mint, roles)])
+    result = await client.send([client.initialize_ix(payer, mint, roles, oracle_params, requirement_params)])
     log.info("initialized config {} in {}", client.config_address(), result.signature)
     return Deployment(mint, client.config_address(), roles, result)

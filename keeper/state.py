@@ -34,14 +34,96 @@ class Authorities:
         return cls(key, key, key, key, key)
 
 
+NO_FEED = bytes(32)
+
+
+@dataclass(frozen=True)
+class RequirementParams:
+    """Mirrors `RequirementParams` in programs/aistm7/src/state/requirement.rs;
+    the defaults are the program's (constants.rs)."""
+
+    target_usd_micros: int = 15_000_000
+    min_tokens: int = 100
+    max_tokens: int = 10_000
+    update_threshold_bps: int = 100
+    min_update_interval_secs: int = 60
+    pass_validity_secs: int = 3_600
+
+    @classmethod
+    def decode(cls, raw: Any) -> RequirementParams:
+        return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class OracleParams:
+    primary_feed_id: bytes
+    backup_feed_id: bytes = NO_FEED
+    max_price_age_secs: int = 60
+    max_confidence_bps: int = 200
+    max_ema_divergence_bps: int = 500
+    max_feed_divergence_bps: int = 200
+
+    @classmethod
+    def decode(cls, raw: Any) -> OracleParams:
+        values = {name: getattr(raw, name) for name in cls.__dataclass_fields__}
+        values["primary_feed_id"] = bytes(values["primary_feed_id"])
+        values["backup_feed_id"] = bytes(values["backup_feed_id"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RequirementOverride:
+    amount: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class RequirementState:
+    required: int
+    price: int
+    expo: int
+    publish_time: int
+    posted_slot: int
+    source: str
+    updated_at: int
+    breaker_tripped: bool
+    emergency_override: RequirementOverride | None
+
+    @classmethod
+    def decode(cls, raw: Any) -> RequirementState:
+        override = raw.emergency_override
+        return cls(
+            required=raw.required,
+            price=raw.price,
+            expo=raw.expo,
+            publish_time=raw.publish_time,
+            posted_slot=raw.posted_slot,
+            source=type(raw.source).__name__,
+            updated_at=raw.updated_at,
+            breaker_tripped=raw.breaker_tripped,
+            emergency_override=None if override is None else RequirementOverride(override.amount, override.expires_at),
+        )
+
+    def effective(self, now: int) -> int | None:
+        """What `verify_access` requires at cluster time `now` (None: not priced yet)."""
+        if self.emergency_override is not None and now < self.emergency_override.expires_at:
+            return self.emergency_override.amount
+        return self.required or None
+
+
 @dataclass(frozen=True)
 class Config:
     version: int
     authorities: Authorities
     mint: Pubkey
     treasury_vault: Pubkey
+    mint_decimals: int
     bump: int
     treasury_bump: int
+    paused: bool
+    requirement_params: RequirementParams
+    oracle_params: OracleParams
+    requirement: RequirementState
 
     @classmethod
     def decode(cls, raw: Any) -> Config:
@@ -50,6 +132,24 @@ class Config:
             authorities=Authorities.decode(raw.authorities),
             mint=raw.mint,
             treasury_vault=raw.treasury_vault,
+            mint_decimals=raw.mint_decimals,
             bump=raw.bump,
             treasury_bump=raw.treasury_bump,
+            paused=raw.paused,
+            requirement_params=RequirementParams.decode(raw.requirement_params),
+            oracle_params=OracleParams.decode(raw.oracle_params),
+            requirement=RequirementState.decode(raw.requirement),
         )
+
+
+@dataclass(frozen=True)
+class AccessPass:
+    wallet: Pubkey
+    balance: int
+    required: int
+    checked_at: int
+    valid_until: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> AccessPass:
+        return cls(raw.wallet, raw.balance, raw.required, raw.checked_at, raw.valid_until)

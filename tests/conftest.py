@@ -23,9 +23,11 @@ from xprocess import ProcessStarter
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy
-from keeper.state import Authorities
+from keeper.state import Authorities, OracleParams
 
 ROOT = Path(__file__).resolve().parent.parent
+PRIMARY_FEED = bytes([0xA1]) * 32
+BACKUP_FEED = bytes([0xB2]) * 32
 CACHE = Path(os.environ.get("AISTM7_CACHE", Path.home() / ".cache" / "aistm7"))
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
 NATIVE_VALIDATOR = Path(os.environ.get("AISTM7_LOCALNET_BIN", TARGET / "debug" / "aistm7-localnet"))
@@ -110,6 +112,7 @@ def deployer(rpc_url: str) -> Keypair:
 def roles(rpc_url: str) -> Roles:
     keys = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
     _fund(rpc_url, keys.admin, 10 * SOL)
+    _fund(rpc_url, keys.guardian, 10 * SOL)
     return keys
 
 
@@ -125,7 +128,8 @@ def deployment(rpc_url: str, deployer: Keypair, roles: Roles, mint_keypair: Keyp
     async def run() -> Deployment:
         client = Aistm7Client.connect(rpc_url, deployer)
         try:
-            return await deploy(client, mint_keypair, roles.authorities())
+            oracle = OracleParams(primary_feed_id=PRIMARY_FEED, backup_feed_id=BACKUP_FEED)
+            return await deploy(client, mint_keypair, oracle, roles.authorities())
         finally:
             await client.close()
 

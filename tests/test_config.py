@@ -17,7 +17,8 @@ from tests.conftest import Roles
 
 async def test_second_initialize_fails_and_keeps_the_config(client: Aistm7Client, deployment: Deployment) -> None:
     hijacker = Keypair()
-    ix = client.initialize_ix(client.payer.pubkey(), deployment.mint, Authorities.all(hijacker.pubkey()))
+    oracle = (await client.fetch_config()).data.oracle_params
+    ix = client.initialize_ix(client.payer.pubkey(), deployment.mint, Authorities.all(hijacker.pubkey()), oracle)
 
     with pytest.raises(RPCException) as raised:
         await client.send([ix])

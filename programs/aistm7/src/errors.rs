@@ -20,4 +20,44 @@ pub enum Aistm7Error {
     WrongTokenOwner,
     #[msg("Arithmetic overflow")]
     MathOverflow,
+    #[msg("The program is paused")]
+    Paused,
+    #[msg("A requirement or oracle parameter is out of range")]
+    InvalidParameter,
+    #[msg("Price account is not owned by the Pyth receiver program")]
+    WrongPriceOwner,
+    #[msg("Price account is not a PriceUpdateV2")]
+    MalformedPriceAccount,
+    #[msg("Price account is for a different feed")]
+    WrongFeedId,
+    #[msg("Price update is only partially verified")]
+    PartialVerification,
+    #[msg("Price is older than the maximum age")]
+    StalePrice,
+    #[msg("Price was published or posted in the future")]
+    FuturePrice,
+    #[msg("Price is zero or negative")]
+    NonPositivePrice,
+    #[msg("Price confidence interval is too wide")]
+    ConfidenceTooWide,
+    #[msg("Spot price diverges from the EMA price beyond the limit")]
+    EmaDivergence,
+    #[msg("The price circuit breaker is tripped; the guardian must reset it")]
+    CircuitBreakerTripped,
+    #[msg("The circuit breaker is not tripped")]
+    CircuitBreakerNotTripped,
+    #[msg("Price moved less than the update threshold since the last applied price")]
+    BelowUpdateThreshold,
+    #[msg("The minimum interval since the last applied update has not passed")]
+    UpdateTooSoon,
+    #[msg("No requirement has been priced yet")]
+    RequirementNotPriced,
+    #[msg("The override must be positive and expire in the future")]
+    InvalidOverride,
+    #[msg("At least one token account of the wallet is required")]
+    NoTokenAccounts,
+    #[msg("The same token account was passed twice")]
+    DuplicateTokenAccount,
+    #[msg("Token balance is below the access requirement")]
+    InsufficientBalance,
 }

@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::Authorities;
+use crate::state::{Authorities, OracleParams, PriceSource, RequirementOverride, RequirementParams};
 
 /// Emit an Anchor event, on SBF and natively alike.
 #[macro_export]
@@ -46,4 +46,65 @@ pub struct TreasuryDeposited {
     pub funder: Pubkey,
     pub amount: u64,
     pub balance: u64,
+}
+
+#[event]
+pub struct RequirementParamsUpdated {
+    pub old: RequirementParams,
+    pub new: RequirementParams,
+}
+
+#[event]
+pub struct OracleParamsUpdated {
+    pub old: OracleParams,
+    pub new: OracleParams,
+}
+
+#[event]
+pub struct RequirementOverrideSet {
+    pub old: Option<RequirementOverride>,
+    pub new: Option<RequirementOverride>,
+}
+
+#[event]
+pub struct PauseChanged {
+    pub old: bool,
+    pub new: bool,
+    pub guardian: Pubkey,
+}
+
+/// The computed requirement changed. `old` is 0 before the first price.
+#[event]
+pub struct RequirementUpdated {
+    pub old: u64,
+    pub new: u64,
+    pub price: i64,
+    pub expo: i32,
+    pub feed: [u8; 32],
+    pub source: PriceSource,
+    pub publish_time: i64,
+}
+
+/// Both feeds were usable and disagreed beyond the limit: the requirement is
+/// frozen until the guardian resets the breaker.
+#[event]
+pub struct CircuitBreakerTripped {
+    pub primary_price: i64,
+    pub primary_expo: i32,
+    pub backup_price: i64,
+    pub backup_expo: i32,
+    pub divergence_bps: u64,
+}
+
+#[event]
+pub struct CircuitBreakerReset {
+    pub guardian: Pubkey,
+}
+
+#[event]
+pub struct AccessVerified {
+    pub wallet: Pubkey,
+    pub balance: u64,
+    pub required: u64,
+    pub valid_until: i64,
 }

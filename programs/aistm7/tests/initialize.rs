@@ -1,4 +1,4 @@
-use aistm7::{errors::Aistm7Error, events::ConfigInitialized, state::Config, InitializeArgs};
+use aistm7::{errors::Aistm7Error, events::ConfigInitialized, state::Config};
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::error::InstructionError};
 use aistm7_tests::*;
 use solana_keypair::Keypair;
@@ -14,7 +14,7 @@ async fn initialize_creates_config_and_treasury_once() {
     let payer = env.payer();
 
     let logs = env
-        .send(&[initialize_ix(&payer.pubkey(), &mint, InitializeArgs { authorities })], &[])
+        .send(&[initialize_ix(&payer.pubkey(), &mint, default_initialize_args(authorities))], &[])
         .await
         .expect("initialize");
 
@@ -37,7 +37,7 @@ async fn initialize_creates_config_and_treasury_once() {
     let other = Keypair::new();
     let hijack = authorities_of(&[&other, &other, &other, &other, &other]);
     let err = env
-        .send(&[initialize_ix(&payer.pubkey(), &mint, InitializeArgs { authorities: hijack })], &[])
+        .send(&[initialize_ix(&payer.pubkey(), &mint, default_initialize_args(hijack))], &[])
         .await
         .unwrap_err();
     // The system program refuses to create an account that already exists.
@@ -56,7 +56,7 @@ async fn initialize_rejects_a_default_authority() {
     let payer = env.payer();
 
     let result = env
-        .send(&[initialize_ix(&payer.pubkey(), &mint, InitializeArgs { authorities })], &[])
+        .send(&[initialize_ix(&payer.pubkey(), &mint, default_initialize_args(authorities))], &[])
         .await;
 
     assert_custom_error(result, Aistm7Error::InvalidAuthority.into());

@@ -19,11 +19,13 @@ use solana_transaction_error::TransactionError;
 
 use aistm7::{
     accounts,
-    constants::{SEED_CONFIG, SEED_TREASURY},
+    constants::*,
     instruction,
-    state::Authorities,
+    state::{Authorities, OracleParams, RequirementParams},
     InitializeArgs,
 };
+use anchor_lang::prelude::Clock;
+use mock_pyth::WritePriceArgs;
 
 host_hooks::native_entry!(aistm7_entry, aistm7::entry);
 host_hooks::native_entry!(mock_pyth_entry, mock_pyth::entry);
@@ -41,6 +43,72 @@ pub struct Env {
 
 pub fn config_pda() -> Pubkey {
     Pubkey::find_program_address(&[SEED_CONFIG], &aistm7::ID).0
+}
+
+pub fn access_pda(wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[SEED_ACCESS, wallet.as_ref()], &aistm7::ID).0
+}
+
+pub const PRIMARY_FEED: [u8; 32] = [0xA1; 32];
+pub const BACKUP_FEED: [u8; 32] = [0xB2; 32];
+
+pub fn default_requirement_params() -> RequirementParams {
+    RequirementParams {
+        target_usd_micros: DEFAULT_TARGET_USD_MICROS,
+        min_tokens: DEFAULT_MIN_TOKENS,
+        max_tokens: DEFAULT_MAX_TOKENS,
+        update_threshold_bps: DEFAULT_UPDATE_THRESHOLD_BPS,
+        min_update_interval_secs: DEFAULT_MIN_UPDATE_INTERVAL_SECS,
+        pass_validity_secs: DEFAULT_PASS_VALIDITY_SECS,
+    }
+}
+
+/// Default guard rails on `PRIMARY_FEED`, with `BACKUP_FEED` as backup.
+pub fn default_oracle_params() -> OracleParams {
+    OracleParams {
+        primary_feed_id: PRIMARY_FEED,
+        backup_feed_id: BACKUP_FEED,
+        max_price_age_secs: DEFAULT_MAX_PRICE_AGE_SECS,
+        max_confidence_bps: DEFAULT_MAX_CONFIDENCE_BPS,
+        max_ema_divergence_bps: DEFAULT_MAX_EMA_DIVERGENCE_BPS,
+        max_feed_divergence_bps: DEFAULT_MAX_FEED_DIVERGENCE_BPS,
+    }
+}
+
+pub fn default_initialize_args(authorities: Authorities) -> InitializeArgs {
+    InitializeArgs {
+        authorities,
+        requirement_params: default_requirement_params(),
+        oracle_params: default_oracle_params(),
+    }
+}
+
+/// A fresh, tight price update of `feed` at `price` (expo -8), published `now`.
+pub fn price_args(feed: [u8; 32], price: i64, now: i64) -> WritePriceArgs {
+    WritePriceArgs {
+        feed_id: feed,
+        price,
+        conf: 0,
+        exponent: -8,
+        publish_time: now,
+        prev_publish_time: now - 1,
+        ema_price: price,
+        ema_conf: 0,
+        partial_signatures: None,
+        posted_slot: None,
+    }
+}
+
+pub fn write_price_ix(authority: &Pubkey, price_update: &Pubkey, args: WritePriceArgs) -> Instruction {
+    ix(
+        mock_pyth::ID,
+        mock_pyth::accounts::WritePrice {
+            authority: *authority,
+            price_update: *price_update,
+            system_program: anchor_lang::system_program::ID,
+        },
+        mock_pyth::instruction::WritePrice { args },
+    )
 }
 
 pub fn treasury_pda(mint: &Pubkey) -> Pubkey {
@@ -68,6 +136,25 @@ impl Env {
         Env { ctx }
     }
 
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx.banks_client.get_sysvar::<Clock>().await.unwrap()
+    }
+
+    /// Move the cluster clock forward by `seconds`.
+    pub async fn advance_time(&mut self, seconds: i64) {
+        let mut clock = self.clock().await;
+        clock.unix_timestamp += seconds;
+        self.ctx.set_sysvar(&clock);
+    }
+
+    /// Write (create or overwrite) the price account `account` with `args`.
+    pub async fn write_price(&mut self, account: &Keypair, args: WritePriceArgs) {
+        let payer = self.payer();
+        self.send(&[write_price_ix(&payer.pubkey(), &account.pubkey(), args)], &[account])
+            .await
+            .expect("write price");
+    }
+
     pub fn payer(&self) -> Keypair {
         self.ctx.payer.insecure_clone()
     }
@@ -75,7 +162,8 @@ impl Env {
     /// Sign with the payer and `signers` and process; logs are normalised
     /// (`Program data:` lines as on-chain) and returned with the return data.
     pub async fn process(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Outcome {
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        // A fresh blockhash each time, so repeating an instruction is a new transaction.
+        let blockhash = self.ctx.get_new_latest_blockhash().await.unwrap();
         let payer = self.payer();
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend_from_slice(signers);
@@ -86,12 +174,15 @@ impl Env {
             .process_transaction_with_metadata(tx)
             .await
             .unwrap();
-        let metadata = metadata.expect("processed transactions have metadata");
-        Outcome {
-            result,
-            logs: metadata.log_messages.iter().map(|l| host_hooks::normalize_log(l)).collect(),
-            return_data: metadata.return_data.map(|r| (r.program_id, r.data)),
-        }
+        // No metadata: the transaction was refused before it ran.
+        let (logs, return_data) = match metadata {
+            Some(m) => (
+                m.log_messages.iter().map(|l| host_hooks::normalize_log(l)).collect(),
+                m.return_data.map(|r| (r.program_id, r.data)),
+            ),
+            None => (Vec::new(), None),
+        };
+        Outcome { result, logs, return_data }
     }
 
     /// Process and return the logs, or the transaction error.
@@ -231,7 +322,7 @@ pub async fn initialized() -> Initialized {
     let authorities = authorities_of(&[&keys[0], &keys[1], &keys[2], &keys[3], &keys[4]]);
     let mint = env.create_mint(8).await;
     let payer = env.payer();
-    env.send(&[initialize_ix(&payer.pubkey(), &mint, InitializeArgs { authorities })], &[])
+    env.send(&[initialize_ix(&payer.pubkey(), &mint, default_initialize_args(authorities))], &[])
         .await
         .expect("initialize");
     Initialized { env, keys, mint }

@@ -1,21 +1,8 @@
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use aistm7_tests::*;
 use mock_pyth::WritePriceArgs;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-fn write_ix(authority: &Pubkey, price_update: &Pubkey, args: WritePriceArgs) -> Instruction {
-    ix(
-        mock_pyth::ID,
-        mock_pyth::accounts::WritePrice {
-            authority: *authority,
-            price_update: *price_update,
-            system_program: anchor_lang::system_program::ID,
-        },
-        mock_pyth::instruction::WritePrice { args },
-    )
-}
 
 fn args(price: i64, partial_signatures: Option<u8>) -> WritePriceArgs {
     WritePriceArgs {
@@ -37,7 +24,7 @@ async fn with_price_account() -> (Env, Keypair, Keypair) {
     let mut env = Env::start().await;
     let payer = env.payer();
     let account = Keypair::new();
-    env.send(&[write_ix(&payer.pubkey(), &account.pubkey(), args(15_000_000, None))], &[&account])
+    env.send(&[write_price_ix(&payer.pubkey(), &account.pubkey(), args(15_000_000, None))], &[&account])
         .await
         .expect("create");
     (env, payer, account)
@@ -66,7 +53,7 @@ async fn writes_price_update_v2_bytes_at_the_documented_offsets() {
     assert_eq!(i64_at(125), 42);
 
     // Overwrite, as a partially verified update (shifts what follows by one byte).
-    env.send(&[write_ix(&payer.pubkey(), &account.pubkey(), args(16_000_000, Some(5)))], &[&account])
+    env.send(&[write_price_ix(&payer.pubkey(), &account.pubkey(), args(16_000_000, Some(5)))], &[&account])
         .await
         .expect("overwrite");
     let update: PriceUpdateV2 = env.account(&account.pubkey()).await.unwrap();
@@ -81,7 +68,7 @@ async fn only_the_write_authority_overwrites() {
     env.fund(&intruder.pubkey(), 1_000_000_000).await;
 
     let result = env
-        .send(&[write_ix(&intruder.pubkey(), &account.pubkey(), args(1, None))], &[&intruder, &account])
+        .send(&[write_price_ix(&intruder.pubkey(), &account.pubkey(), args(1, None))], &[&intruder, &account])
         .await;
 
     assert_custom_error(result, mock_pyth::MockPythError::WrongWriteAuthority.into());

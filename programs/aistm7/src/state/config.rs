@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::Aistm7Error;
+use crate::state::{OracleParams, RequirementParams, RequirementState};
 
 /// Who may do what. Plain keys, so a multisig vault can hold any role.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -44,14 +45,28 @@ pub struct Config {
     pub mint: Pubkey,
     /// Token account of `mint` owned by this config, PDA `[SEED_TREASURY, mint]`.
     pub treasury_vault: Pubkey,
+    /// Decimals of `mint`, fixed at initialisation.
+    pub mint_decimals: u8,
     pub bump: u8,
     pub treasury_bump: u8,
-    pub _reserved: [u8; 256],
+    /// Set by the guardian: user and crank instructions fail with `Paused`.
+    pub paused: bool,
+    pub requirement_params: RequirementParams,
+    pub oracle_params: OracleParams,
+    pub requirement: RequirementState,
+    pub _reserved: [u8; 128],
 }
 
 impl Config {
     /// Re-checked after every change to the config.
     pub fn invariant(&self) -> Result<()> {
-        self.authorities.validate()
+        self.authorities.validate()?;
+        self.requirement_params.validate(self.mint_decimals)?;
+        self.oracle_params.validate()
+    }
+
+    pub fn require_not_paused(&self) -> Result<()> {
+        require!(!self.paused, Aistm7Error::Paused);
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 use crate::constants::{CONFIG_VERSION, SEED_CONFIG, SEED_TREASURY};
 use crate::errors::Aistm7Error;
 use crate::program::Aistm7;
-use crate::state::{Authorities, Config};
+use crate::state::{Authorities, Config, OracleParams, RequirementParams, RequirementState};
 use crate::emit_event;
 use crate::events::ConfigInitialized;
 
@@ -14,6 +14,8 @@ const NATIVE_LOADER_ID: Pubkey = pubkey!("NativeLoader11111111111111111111111111
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitializeArgs {
     pub authorities: Authorities,
+    pub requirement_params: RequirementParams,
+    pub oracle_params: OracleParams,
 }
 
 #[derive(Accounts)]
@@ -87,9 +89,14 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         authorities: args.authorities,
         mint: ctx.accounts.mint.key(),
         treasury_vault: ctx.accounts.treasury_vault.key(),
+        mint_decimals: ctx.accounts.mint.decimals,
         bump: ctx.bumps.config,
         treasury_bump: ctx.bumps.treasury_vault,
-        _reserved: [0; 256],
+        paused: false,
+        requirement_params: args.requirement_params,
+        oracle_params: args.oracle_params,
+        requirement: RequirementState::UNPRICED,
+        _reserved: [0; 128],
     });
     config.invariant()?;
 

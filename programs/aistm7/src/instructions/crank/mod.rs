@@ -1,0 +1,3 @@
+pub mod refresh_requirement;
+
+pub use refresh_requirement::*;
