@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from decimal import Decimal
 from pathlib import Path
 import typer
 from loguru import logger
@@ -17,12 +18,14 @@ from solders.keypair import Keypair
 from keeper.client import Aistm7Client
 from keeper.config import DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
 from keeper.deploy import load_or_create_keypair
-from keeper.state import Config
+from keeper.state import Config, DataAndSlot
 
 app = typer.Typer(help="AISTM7 token system: program state and the keeper daemon.", no_args_is_help=True)
 config_app = typer.Typer(help="The program's config account.", no_args_is_help=True)
+requirement_app = typer.Typer(help="The access requirement.", no_args_is_help=True)
 keeper_app = typer.Typer(help="The keeper daemon.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(requirement_app, name="requirement")
 app.add_typer(keeper_app, name="keeper")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
@@ -48,13 +51,35 @@ def _config_dict(config: Config, slot: int) -> dict[str, object]:
     }
 
 
-async def _read_config(rpc_url: str) -> dict[str, object] | None:
+async def _read_config(rpc_url: str) -> tuple[DataAndSlot[Config], int] | None:
+    """The config and the cluster time, or None when not initialized."""
     client = Aistm7Client(AsyncClient(rpc_url, Confirmed), Keypair())
     try:
         found = await client.fetch_config()
+        now = await client.cluster_time()
     finally:
         await client.close()
-    return None if found is None else _config_dict(found.data, found.slot)
+    return None if found is None else (found, now)
+
+
+def _require_config(rpc_url: str) -> tuple[DataAndSlot[Config], int]:
+    read = asyncio.run(_read_config(rpc_url))
+    if read is None:
+        typer.echo(f"no config account at {rpc_url}: the program is not initialized", err=True)
+        raise typer.Exit(1)
+    return read
+
+
+def _print(shown: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    for key, value in shown.items():
+        if isinstance(value, dict):
+            for inner, item in value.items():
+                typer.echo(f"{key + '.' + inner:<34}{item}")
+        else:
+            typer.echo(f"{key:<34}{value}")
 
 
 @config_app.command("show")
@@ -63,17 +88,51 @@ def config_show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Print the config: mint, treasury vault and every authority."""
-    shown = asyncio.run(_read_config(rpc_url))
-    if shown is None:
-        typer.echo(f"no config account at {rpc_url}: the program is not initialized", err=True)
-        raise typer.Exit(1)
-    if as_json:
-        typer.echo(json.dumps(shown, indent=2))
-        return
-    roles = shown.pop("authorities")
-    assert isinstance(roles, dict)
-    for key, value in [*shown.items(), *roles.items()]:
-        typer.echo(f"{key:<16}{value}")
+    found, _ = _require_config(rpc_url)
+    _print(_config_dict(found.data, found.slot), as_json)
+
+
+def _tokens(units: int, decimals: int) -> str:
+    """Base units as a decimal token amount, every digit kept."""
+    return f"{Decimal(units).scaleb(-decimals).normalize():f}"
+
+
+def requirement_dict(config: Config, now: int, slot: int) -> dict[str, object]:
+    """The effective requirement, the price that set it and its age."""
+    state = config.requirement
+    decimals = config.mint_decimals
+    effective = state.effective(now)
+    override = state.emergency_override
+    override_active = override is not None and now < override.expires_at
+    return {
+        "slot": slot,
+        "cluster_time": now,
+        "effective_units": effective,
+        "effective_tokens": None if effective is None else _tokens(effective, decimals),
+        "set_by": "override" if override_active else ("price" if state.required else "nothing yet"),
+        "computed_units": state.required,
+        "price": state.price,
+        "expo": state.expo,
+        "price_usd": f"{Decimal(state.price).scaleb(state.expo):f}" if state.required else None,
+        "source": state.source,
+        "publish_time": state.publish_time,
+        "price_age_secs": now - state.publish_time if state.required else None,
+        "updated_at": state.updated_at,
+        "breaker_tripped": state.breaker_tripped,
+        "paused": config.paused,
+        "override": None if override is None else {"units": override.amount, "expires_at": override.expires_at},
+        "params": dict(vars(config.requirement_params)),
+    }
+
+
+@requirement_app.command("show")
+def requirement_show(
+    rpc_url: str = RpcUrl,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Print the effective requirement, the price that set it and its age."""
+    found, now = _require_config(rpc_url)
+    _print(requirement_dict(found.data, now, found.slot), as_json)
 
 
 async def _watch(settings: Settings, interval: float, stop: asyncio.Event) -> None:

@@ -3,6 +3,8 @@ sender that confirms, reads the transaction back and names program errors."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -34,6 +36,10 @@ from keeper.state import (
 )
 
 SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
+BLOCKHASH_POLL_SECS = 0.1
+# Signatures remembered to tell a repeat from a new transaction (more than a
+# blockhash lifetime of sends at any plausible rate of this client).
+SENT_MEMORY = 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Aistm7Client:
         self.program = Program(load_idl("aistm7"), program_id, provider)
         self.mock_pyth = Program(load_idl("mock_pyth"), addresses.PYTH_RECEIVER_ID, provider)
         self._events = EventParser(program_id, self.program.coder)
+        self._sent: deque[Signature] = deque(maxlen=SENT_MEMORY)
 
     @classmethod
     def connect(cls, rpc_url: str, payer: Keypair) -> Aistm7Client:
@@ -285,10 +292,17 @@ class Aistm7Client:
         """Sign with the payer and `signers`, send with preflight, wait for
         confirmation and read the transaction back. A program error raises
         `ProgramFailure` naming it."""
-        latest = (await self.connection.get_latest_blockhash(Confirmed)).value
-        tx = Transaction.new_signed_with_payer(
-            list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
-        )
+        # The same instructions under the same blockhash make the same signature,
+        # which the cluster drops as already processed: wait for the next block.
+        while True:
+            latest = (await self.connection.get_latest_blockhash(Confirmed)).value
+            tx = Transaction.new_signed_with_payer(
+                list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
+            )
+            if tx.signatures[0] not in self._sent:
+                break
+            await asyncio.sleep(BLOCKHASH_POLL_SECS)
+        self._sent.append(tx.signatures[0])
         try:
             signature = (await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)).value
         except RPCException as exc:
