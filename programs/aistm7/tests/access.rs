@@ -10,7 +10,7 @@ use aistm7_tests::*;
 use anchor_lang::{
     prelude::{AccountMeta, Pubkey},
     solana_program::instruction::Instruction,
-    AnchorDeserialize,
+    AnchorDeserialize, InstructionData,
 };
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -57,7 +57,7 @@ fn verify_ix(payer: &Pubkey, wallet: &Pubkey, token_accounts: &[Pubkey]) -> Inst
 }
 
 /// Every admin and guardian instruction takes (signer, config).
-fn admin_ix(admin: &Pubkey, data: impl anchor_lang::InstructionData) -> Instruction {
+fn admin_ix(admin: &Pubkey, data: impl InstructionData) -> Instruction {
     Instruction {
         program_id: aistm7::ID,
         accounts: vec![AccountMeta::new_readonly(*admin, true), AccountMeta::new(config_pda(), false)],
@@ -231,4 +231,52 @@ async fn requirement_and_oracle_params_are_admin_only_and_checked() {
     let event = &events::<RequirementParamsUpdated>(&logs)[0];
     assert_eq!((event.old.target_usd_micros, event.new.target_usd_micros), (15_000_000, 30_000_000));
     assert_eq!(event.new.max_tokens, event.old.max_tokens);
+}
+
+#[tokio::test]
+async fn config_instructions_refuse_wrong_signers_and_a_substituted_config() {
+    let mut p = priced().await;
+    let (admin, guardian) = (p.keys[0].insecure_clone(), p.keys[1].insecure_clone());
+    let stranger = Keypair::new();
+    // A copy of the real config at another address, owned by the program.
+    let real = p.env.raw_account(&config_pda()).await.unwrap();
+    let copy = Pubkey::new_unique();
+    p.env.ctx.set_account(&copy, &real.clone().into());
+    let admin_only: Vec<Vec<u8>> = vec![
+        instruction::SetRequirementParams {
+            args: SetRequirementParamsArgs { min_tokens: Some(50), ..Default::default() },
+        }
+        .data(),
+        instruction::SetOracleParams {
+            args: SetOracleParamsArgs { max_price_age_secs: Some(30), ..Default::default() },
+        }
+        .data(),
+        instruction::SetRequirementOverride { args: SetRequirementOverrideArgs { emergency_override: None } }.data(),
+        instruction::SetAuthorities { args: aistm7::SetAuthoritiesArgs::default() }.data(),
+    ];
+    let guardian_only: Vec<Vec<u8>> =
+        vec![instruction::SetPaused { paused: true }.data(), instruction::ResetCircuitBreaker {}.data()];
+    let cases = admin_only
+        .iter()
+        .map(|data| (data, &admin, &guardian))
+        .chain(guardian_only.iter().map(|data| (data, &guardian, &admin)));
+    for (data, right, other_role) in cases {
+        for wrong in [&stranger, other_role] {
+            let ix = Instruction {
+                program_id: aistm7::ID,
+                accounts: vec![AccountMeta::new_readonly(wrong.pubkey(), true), AccountMeta::new(config_pda(), false)],
+                data: data.clone(),
+            };
+            assert_custom_error(p.env.send(&[ix], &[wrong]).await, Aistm7Error::Unauthorized.into());
+        }
+        let ix = Instruction {
+            program_id: aistm7::ID,
+            accounts: vec![AccountMeta::new_readonly(right.pubkey(), true), AccountMeta::new(copy, false)],
+            data: data.clone(),
+        };
+        let result = p.env.send(&[ix], &[right]).await;
+        assert_custom_error(result, anchor_lang::error::ErrorCode::ConstraintSeeds.into());
+    }
+    let after = p.env.raw_account(&config_pda()).await.unwrap();
+    assert_eq!(after.data, real.data, "nothing changed");
 }
