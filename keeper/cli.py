@@ -29,6 +29,7 @@ app.add_typer(requirement_app, name="requirement")
 app.add_typer(keeper_app, name="keeper")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
+AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
 )
@@ -85,7 +86,7 @@ def _print(shown: dict[str, object], as_json: bool) -> None:
 @config_app.command("show")
 def config_show(
     rpc_url: str = RpcUrl,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = AsJson,
 ) -> None:
     """Print the config: mint, treasury vault and every authority."""
     found, _ = _require_config(rpc_url)
@@ -128,7 +129,7 @@ def requirement_dict(config: Config, now: int, slot: int) -> dict[str, object]:
 @requirement_app.command("show")
 def requirement_show(
     rpc_url: str = RpcUrl,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = AsJson,
 ) -> None:
     """Print the effective requirement, the price that set it and its age."""
     found, now = _require_config(rpc_url)

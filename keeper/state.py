@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from solders.pubkey import Pubkey
 
 T = TypeVar("T")
+D = TypeVar("D")
+
+
+def from_fields(cls: type[D], raw: Any) -> D:
+    """Build dataclass `cls` from the same-named attributes of an anchorpy-decoded struct."""
+    return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,7 @@ class Authorities:
 
     @classmethod
     def decode(cls, raw: Any) -> Authorities:
-        return cls(raw.admin, raw.guardian, raw.keeper, raw.fee_collector, raw.rewarder)
+        return from_fields(cls, raw)
 
     @classmethod
     def all(cls, key: Pubkey) -> Authorities:
@@ -51,7 +57,7 @@ class RequirementParams:
 
     @classmethod
     def decode(cls, raw: Any) -> RequirementParams:
-        return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
+        return from_fields(cls, raw)
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,8 @@ class OracleParams:
 
     @classmethod
     def decode(cls, raw: Any) -> OracleParams:
-        values = {name: getattr(raw, name) for name in cls.__dataclass_fields__}
-        values["primary_feed_id"] = bytes(values["primary_feed_id"])
-        values["backup_feed_id"] = bytes(values["backup_feed_id"])
-        return cls(**values)
+        params = from_fields(cls, raw)
+        return replace(params, primary_feed_id=bytes(params.primary_feed_id), backup_feed_id=bytes(params.backup_feed_id))
 
 
 @dataclass(frozen=True)
@@ -152,4 +156,4 @@ class AccessPass:
 
     @classmethod
     def decode(cls, raw: Any) -> AccessPass:
-        return cls(raw.wallet, raw.balance, raw.required, raw.checked_at, raw.valid_until)
+        return from_fields(cls, raw)
