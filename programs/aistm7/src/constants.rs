@@ -6,6 +6,33 @@ pub const SEED_CONFIG: &[u8] = b"config";
 /// The treasury token account of the configured mint: `[SEED_TREASURY, mint]`.
 pub const SEED_TREASURY: &[u8] = b"treasury";
 
+/// The reward vault: `[SEED_REWARD_VAULT, mint]`, paid out by the rewarder.
+pub const SEED_REWARD_VAULT: &[u8] = b"reward_vault";
+
+/// The buy-back vault: `[SEED_BUYBACK_VAULT, mint]`, where bought tokens land.
+pub const SEED_BUYBACK_VAULT: &[u8] = b"buyback_vault";
+
+/// The PDA that is the token's mint authority: `[SEED_MINT_AUTHORITY]`.
+pub const SEED_MINT_AUTHORITY: &[u8] = b"mint_authority";
+
+/// The PDA users approve as delegate for backend-charged fees: `[SEED_FEE_DELEGATE]`.
+pub const SEED_FEE_DELEGATE: &[u8] = b"fee_delegate";
+
+/// The service-fee schedule: `[SEED_FEES]`.
+pub const SEED_FEES: &[u8] = b"fees";
+
+/// One receipt per charged request id: `[SEED_CHARGE, request_id]`.
+pub const SEED_CHARGE: &[u8] = b"charge";
+
+/// A wallet's link to an off-chain user: `[SEED_LINK, wallet]`.
+pub const SEED_LINK: &[u8] = b"link";
+
+/// Room in the fee schedule, and the longest service name in bytes.
+pub const MAX_SERVICES: usize = 32;
+pub const MAX_SERVICE_NAME_LEN: usize = 32;
+
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
 /// Layout version written into new config accounts.
 pub const CONFIG_VERSION: u8 = 1;
 

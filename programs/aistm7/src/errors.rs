@@ -60,4 +60,38 @@ pub enum Aistm7Error {
     DuplicateTokenAccount,
     #[msg("Token balance is below the access requirement")]
     InsufficientBalance,
+    #[msg("The mint has a freeze authority, which could freeze the program's vaults")]
+    MintHasFreezeAuthority,
+    #[msg("The program's PDA is not the mint authority")]
+    MintAuthorityNotProgram,
+    #[msg("Minting would exceed the maximum supply")]
+    MaxSupplyExceeded,
+    #[msg("Service name is empty or longer than 32 bytes")]
+    InvalidServiceName,
+    #[msg("The fee schedule has no room for another service")]
+    FeeScheduleFull,
+    #[msg("A new service needs a cost")]
+    MissingServiceCost,
+    #[msg("The service's validity window ends before it starts")]
+    InvalidServiceWindow,
+    #[msg("No service of that name in the fee schedule")]
+    UnknownService,
+    #[msg("The service is not active")]
+    ServiceInactive,
+    #[msg("The service is not valid yet")]
+    ServiceNotYetValid,
+    #[msg("The service is no longer valid")]
+    ServiceExpired,
+    #[msg("Token balance is below the fee")]
+    InsufficientFeeBalance,
+    #[msg("The allowance granted to the fee delegate is below the fee")]
+    AllowanceTooSmall,
+    #[msg("This request id has already been charged")]
+    DuplicateRequest,
+    #[msg("The reward would exceed today's reward cap")]
+    RewardCapExceeded,
+    #[msg("The reward vault holds less than the reward")]
+    RewardVaultInsufficient,
+    #[msg("This wallet is already linked to a user")]
+    WalletAlreadyLinked,
 }

@@ -5,7 +5,9 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::{Authorities, OracleParams, PriceSource, RequirementOverride, RequirementParams};
+use crate::state::{
+    Authorities, OracleParams, PriceSource, RequirementOverride, RequirementParams, ServiceTerms, TokenParams,
+};
 
 /// Emit an Anchor event, on SBF and natively alike.
 #[macro_export]
@@ -107,4 +109,63 @@ pub struct AccessVerified {
     pub balance: u64,
     pub required: u64,
     pub valid_until: i64,
+}
+
+#[event]
+pub struct TokenParamsUpdated {
+    pub old: TokenParams,
+    pub new: TokenParams,
+}
+
+#[event]
+pub struct TokensMinted {
+    pub destination: Pubkey,
+    pub amount: u64,
+    pub supply: u64,
+}
+
+#[event]
+pub struct RewardVaultFunded {
+    pub funder: Pubkey,
+    pub amount: u64,
+    pub balance: u64,
+}
+
+/// A service was added (`old` is `None`) or changed.
+#[event]
+pub struct ServiceFeeSet {
+    pub name: String,
+    pub old: Option<ServiceTerms>,
+    pub new: ServiceTerms,
+}
+
+/// A service fee moved to the treasury. `request_id` is all zeroes when the
+/// user paid directly.
+#[event]
+pub struct FeePaid {
+    pub payer: Pubkey,
+    pub service: String,
+    pub amount: u64,
+    pub request_id: [u8; 32],
+    pub charged_by: Option<Pubkey>,
+}
+
+#[event]
+pub struct RewardPaid {
+    pub recipient: Pubkey,
+    pub reward_type: u8,
+    pub amount: u64,
+    pub paid_today: u64,
+}
+
+#[event]
+pub struct WalletLinked {
+    pub wallet: Pubkey,
+    pub user_ref: [u8; 32],
+}
+
+#[event]
+pub struct WalletUnlinked {
+    pub wallet: Pubkey,
+    pub user_ref: [u8; 32],
 }

@@ -66,4 +66,48 @@ pub mod aistm7 {
     pub fn deposit_treasury(ctx: Context<DepositTreasury>, amount: u64) -> Result<u64> {
         user::deposit_treasury::handler(ctx, amount)
     }
+
+    pub fn set_token_params(ctx: Context<SetTokenParams>, args: SetTokenParamsArgs) -> Result<()> {
+        admin::set_token_params::handler(ctx, args)
+    }
+
+    pub fn mint_to(ctx: Context<MintTo>, amount: u64) -> Result<()> {
+        admin::mint_to::handler(ctx, amount)
+    }
+
+    pub fn fund_rewards(ctx: Context<FundRewards>, amount: u64) -> Result<()> {
+        admin::fund_rewards::handler(ctx, amount)
+    }
+
+    pub fn initialize_fee_schedule(ctx: Context<InitializeFeeSchedule>) -> Result<()> {
+        admin::initialize_fee_schedule::handler(ctx)
+    }
+
+    pub fn set_service_fee(ctx: Context<SetServiceFee>, args: SetServiceFeeArgs) -> Result<()> {
+        admin::set_service_fee::handler(ctx, args)
+    }
+
+    pub fn pay_service_fee(ctx: Context<PayServiceFee>, service: String) -> Result<()> {
+        user::pay_service_fee::handler(ctx, service)
+    }
+
+    pub fn charge_service_fee(
+        ctx: Context<ChargeServiceFee>,
+        service: String,
+        request_id: [u8; 32],
+    ) -> Result<()> {
+        collector::charge_service_fee::handler(ctx, service, request_id)
+    }
+
+    pub fn distribute_reward(ctx: Context<DistributeReward>, reward_type: u8, amount: u64) -> Result<()> {
+        rewarder::distribute_reward::handler(ctx, reward_type, amount)
+    }
+
+    pub fn connect_wallet(ctx: Context<ConnectWallet>, user_ref: [u8; 32]) -> Result<()> {
+        user::connect_wallet::handler(ctx, user_ref)
+    }
+
+    pub fn disconnect_wallet(ctx: Context<DisconnectWallet>) -> Result<()> {
+        user::disconnect_wallet::handler(ctx)
+    }
 }

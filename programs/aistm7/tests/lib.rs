@@ -21,7 +21,7 @@ use aistm7::{
     accounts,
     constants::*,
     instruction,
-    state::{Authorities, OracleParams, RequirementParams},
+    state::{Authorities, OracleParams, RequirementParams, TokenParams},
     InitializeArgs,
 };
 use anchor_lang::prelude::Clock;
@@ -75,11 +75,17 @@ pub fn default_oracle_params() -> OracleParams {
     }
 }
 
+/// One billion tokens of 8 decimals at most; 1,000 tokens of rewards a day.
+pub fn default_token_params() -> TokenParams {
+    TokenParams { max_supply: 1_000_000_000 * 100_000_000, reward_daily_cap: 1_000 * 100_000_000 }
+}
+
 pub fn default_initialize_args(authorities: Authorities) -> InitializeArgs {
     InitializeArgs {
         authorities,
         requirement_params: default_requirement_params(),
         oracle_params: default_oracle_params(),
+        token_params: default_token_params(),
     }
 }
 
@@ -109,6 +115,14 @@ pub fn write_price_ix(authority: &Pubkey, price_update: &Pubkey, args: WritePric
         },
         mock_pyth::instruction::WritePrice { args },
     )
+}
+
+pub fn vault_pda(seed: &[u8], mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seed, mint.as_ref()], &aistm7::ID).0
+}
+
+pub fn pda(seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, &aistm7::ID).0
 }
 
 pub fn treasury_pda(mint: &Pubkey) -> Pubkey {
@@ -299,6 +313,8 @@ pub fn initialize_ix(initializer: &Pubkey, mint: &Pubkey, args: InitializeArgs) 
             config: config_pda(),
             mint: *mint,
             treasury_vault: treasury_pda(mint),
+            reward_vault: vault_pda(SEED_REWARD_VAULT, mint),
+            buyback_vault: vault_pda(SEED_BUYBACK_VAULT, mint),
             program: aistm7::ID,
             program_data: None,
             token_program: anchor_spl::token::ID,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::Aistm7Error;
-use crate::state::{OracleParams, RequirementParams, RequirementState};
+use crate::state::{OracleParams, RequirementParams, RequirementState, RewardLedger, TokenParams};
 
 /// Who may do what. Plain keys, so a multisig vault can hold any role.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -43,17 +43,26 @@ pub struct Config {
     pub authorities: Authorities,
     /// The token whose holdings, fees and buy-backs this program manages.
     pub mint: Pubkey,
-    /// Token account of `mint` owned by this config, PDA `[SEED_TREASURY, mint]`.
+    /// Token accounts of `mint` owned by this config: PDAs `[SEED_TREASURY,
+    /// mint]`, `[SEED_REWARD_VAULT, mint]`, `[SEED_BUYBACK_VAULT, mint]`.
     pub treasury_vault: Pubkey,
+    pub reward_vault: Pubkey,
+    pub buyback_vault: Pubkey,
     /// Decimals of `mint`, fixed at initialisation.
     pub mint_decimals: u8,
     pub bump: u8,
     pub treasury_bump: u8,
+    pub reward_vault_bump: u8,
+    pub buyback_vault_bump: u8,
+    pub mint_authority_bump: u8,
+    pub fee_delegate_bump: u8,
     /// Set by the guardian: user and crank instructions fail with `Paused`.
     pub paused: bool,
     pub requirement_params: RequirementParams,
     pub oracle_params: OracleParams,
     pub requirement: RequirementState,
+    pub token_params: TokenParams,
+    pub rewards: RewardLedger,
     pub _reserved: [u8; 128],
 }
 
@@ -62,7 +71,8 @@ impl Config {
     pub fn invariant(&self) -> Result<()> {
         self.authorities.validate()?;
         self.requirement_params.validate(self.mint_decimals)?;
-        self.oracle_params.validate()
+        self.oracle_params.validate()?;
+        self.token_params.validate()
     }
 
     pub fn require_not_paused(&self) -> Result<()> {

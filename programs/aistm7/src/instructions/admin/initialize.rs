@@ -1,10 +1,15 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-use crate::constants::{CONFIG_VERSION, SEED_CONFIG, SEED_TREASURY};
+use crate::constants::{
+    CONFIG_VERSION, SEED_BUYBACK_VAULT, SEED_CONFIG, SEED_FEE_DELEGATE, SEED_MINT_AUTHORITY,
+    SEED_REWARD_VAULT, SEED_TREASURY,
+};
 use crate::errors::Aistm7Error;
 use crate::program::Aistm7;
-use crate::state::{Authorities, Config, OracleParams, RequirementParams, RequirementState};
+use crate::state::{
+    Authorities, Config, OracleParams, RequirementParams, RequirementState, RewardLedger, TokenParams,
+};
 use crate::emit_event;
 use crate::events::ConfigInitialized;
 
@@ -16,6 +21,7 @@ pub struct InitializeArgs {
     pub authorities: Authorities,
     pub requirement_params: RequirementParams,
     pub oracle_params: OracleParams,
+    pub token_params: TokenParams,
 }
 
 #[derive(Accounts)]
@@ -31,9 +37,10 @@ pub struct Initialize<'info> {
         seeds = [SEED_CONFIG],
         bump,
     )]
-    pub config: Account<'info, Config>,
+    pub config: Box<Account<'info, Config>>,
 
-    pub mint: Account<'info, Mint>,
+    #[account(constraint = mint.freeze_authority.is_none() @ Aistm7Error::MintHasFreezeAuthority)]
+    pub mint: Box<Account<'info, Mint>>,
 
     #[account(
         init,
@@ -43,7 +50,27 @@ pub struct Initialize<'info> {
         token::mint = mint,
         token::authority = config,
     )]
-    pub treasury_vault: Account<'info, TokenAccount>,
+    pub treasury_vault: Box<Account<'info, TokenAccount>>,
+
+    #[account(
+        init,
+        payer = initializer,
+        seeds = [SEED_REWARD_VAULT, mint.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = config,
+    )]
+    pub reward_vault: Box<Account<'info, TokenAccount>>,
+
+    #[account(
+        init,
+        payer = initializer,
+        seeds = [SEED_BUYBACK_VAULT, mint.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = config,
+    )]
+    pub buyback_vault: Box<Account<'info, TokenAccount>>,
 
     pub program: Program<'info, Aistm7>,
 
@@ -82,6 +109,8 @@ impl Initialize<'_> {
 
 pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
     ctx.accounts.check_initializer()?;
+    let (_, mint_authority_bump) = Pubkey::find_program_address(&[SEED_MINT_AUTHORITY], &crate::ID);
+    let (_, fee_delegate_bump) = Pubkey::find_program_address(&[SEED_FEE_DELEGATE], &crate::ID);
 
     let config = &mut ctx.accounts.config;
     config.set_inner(Config {
@@ -89,16 +118,28 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         authorities: args.authorities,
         mint: ctx.accounts.mint.key(),
         treasury_vault: ctx.accounts.treasury_vault.key(),
+        reward_vault: ctx.accounts.reward_vault.key(),
+        buyback_vault: ctx.accounts.buyback_vault.key(),
         mint_decimals: ctx.accounts.mint.decimals,
         bump: ctx.bumps.config,
         treasury_bump: ctx.bumps.treasury_vault,
+        reward_vault_bump: ctx.bumps.reward_vault,
+        buyback_vault_bump: ctx.bumps.buyback_vault,
+        mint_authority_bump,
+        fee_delegate_bump,
         paused: false,
         requirement_params: args.requirement_params,
         oracle_params: args.oracle_params,
         requirement: RequirementState::UNPRICED,
+        token_params: args.token_params,
+        rewards: RewardLedger::default(),
         _reserved: [0; 128],
     });
     config.invariant()?;
+    require!(
+        ctx.accounts.mint.supply <= config.token_params.max_supply,
+        Aistm7Error::MaxSupplyExceeded
+    );
 
     emit_event!(ConfigInitialized {
         config: config.key(),

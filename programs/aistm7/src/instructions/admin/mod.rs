@@ -1,11 +1,21 @@
+pub mod fund_rewards;
 pub mod initialize;
+pub mod initialize_fee_schedule;
+pub mod mint_to;
 pub mod set_authorities;
 pub mod set_oracle_params;
 pub mod set_requirement_override;
 pub mod set_requirement_params;
+pub mod set_service_fee;
+pub mod set_token_params;
 
+pub use fund_rewards::*;
 pub use initialize::*;
+pub use initialize_fee_schedule::*;
+pub use mint_to::*;
 pub use set_authorities::*;
 pub use set_oracle_params::*;
 pub use set_requirement_override::*;
 pub use set_requirement_params::*;
+pub use set_service_fee::*;
+pub use set_token_params::*;

@@ -1,5 +1,11 @@
+pub mod connect_wallet;
 pub mod deposit_treasury;
+pub mod disconnect_wallet;
+pub mod pay_service_fee;
 pub mod verify_access;
 
+pub use connect_wallet::*;
 pub use deposit_treasury::*;
+pub use disconnect_wallet::*;
+pub use pay_service_fee::*;
 pub use verify_access::*;

@@ -1,0 +1,3 @@
+pub mod distribute_reward;
+
+pub use distribute_reward::*;
