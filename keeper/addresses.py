@@ -9,23 +9,63 @@ PROGRAM_ID = Pubkey.from_string("666imxNugJ7XZpnhx46AUV4VTTFaitYTep6MwV7XYySM")
 PYTH_RECEIVER_ID = Pubkey.from_string("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ")
 TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
+CLOCK_SYSVAR_ID = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 
 SEED_CONFIG = b"config"
 SEED_TREASURY = b"treasury"
+SEED_REWARD_VAULT = b"reward_vault"
+SEED_BUYBACK_VAULT = b"buyback_vault"
+SEED_MINT_AUTHORITY = b"mint_authority"
+SEED_FEE_DELEGATE = b"fee_delegate"
+SEED_FEES = b"fees"
+SEED_CHARGE = b"charge"
+SEED_LINK = b"link"
 SEED_ACCESS = b"access"
-CLOCK_SYSVAR_ID = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+
+
+def pda(*seeds: bytes, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return Pubkey.find_program_address(list(seeds), program_id)[0]
 
 
 def config_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    """The single config account: `[SEED_CONFIG]`."""
-    return Pubkey.find_program_address([SEED_CONFIG], program_id)[0]
+    """The single config account."""
+    return pda(SEED_CONFIG, program_id=program_id)
 
 
 def treasury_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    """The treasury token account of `mint`: `[SEED_TREASURY, mint]`."""
-    return Pubkey.find_program_address([SEED_TREASURY, bytes(mint)], program_id)[0]
+    return pda(SEED_TREASURY, bytes(mint), program_id=program_id)
+
+
+def reward_vault_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_REWARD_VAULT, bytes(mint), program_id=program_id)
+
+
+def buyback_vault_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_BUYBACK_VAULT, bytes(mint), program_id=program_id)
+
+
+def mint_authority_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The token's mint authority once deployed."""
+    return pda(SEED_MINT_AUTHORITY, program_id=program_id)
+
+
+def fee_delegate_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The delegate users approve (SPL `approve`) for backend-charged fees."""
+    return pda(SEED_FEE_DELEGATE, program_id=program_id)
+
+
+def fee_schedule_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_FEES, program_id=program_id)
+
+
+def charge_receipt_pda(request_id: bytes, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_CHARGE, request_id, program_id=program_id)
+
+
+def wallet_link_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_LINK, bytes(wallet), program_id=program_id)
 
 
 def access_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    """The `AccessPass` of `wallet`: `[SEED_ACCESS, wallet]`."""
-    return Pubkey.find_program_address([SEED_ACCESS, bytes(wallet)], program_id)[0]
+    """The `AccessPass` of `wallet`."""
+    return pda(SEED_ACCESS, bytes(wallet), program_id=program_id)

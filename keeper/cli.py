@@ -6,26 +6,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+import hashlib
 import signal
+from typing import Awaitable, Callable, Optional, TypeVar
 from decimal import Decimal
 from pathlib import Path
 import typer
 from loguru import logger
-from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
 from keeper.config import DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
-from keeper.deploy import load_or_create_keypair
-from keeper.state import Config, DataAndSlot
+from keeper.deploy import load_keypair
+from keeper.errors import ProgramFailure
+from keeper.state import Config, DataAndSlot, ServiceFee
+
+T = TypeVar("T")
 
 app = typer.Typer(help="AISTM7 token system: program state and the keeper daemon.", no_args_is_help=True)
 config_app = typer.Typer(help="The program's config account.", no_args_is_help=True)
 requirement_app = typer.Typer(help="The access requirement.", no_args_is_help=True)
+fees_app = typer.Typer(help="The service-fee schedule.", no_args_is_help=True)
+wallet_app = typer.Typer(help="Links between wallets and off-chain users.", no_args_is_help=True)
 keeper_app = typer.Typer(help="The keeper daemon.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(requirement_app, name="requirement")
+app.add_typer(fees_app, name="fees")
+app.add_typer(wallet_app, name="wallet")
 app.add_typer(keeper_app, name="keeper")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
@@ -52,19 +59,27 @@ def _config_dict(config: Config, slot: int) -> dict[str, object]:
     }
 
 
-async def _read_config(rpc_url: str) -> tuple[DataAndSlot[Config], int] | None:
+def _with_client(rpc_url: str, signer: Keypair, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
+    """Run `action` with a client signing as `signer` (any key for reads)."""
+
+    async def run() -> T:
+        client = Aistm7Client.connect(rpc_url, signer)
+        try:
+            return await action(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+async def _config_and_time(client: Aistm7Client) -> tuple[DataAndSlot[Config], int] | None:
     """The config and the cluster time, or None when not initialized."""
-    client = Aistm7Client(AsyncClient(rpc_url, Confirmed), Keypair())
-    try:
-        found = await client.fetch_config()
-        now = await client.cluster_time()
-    finally:
-        await client.close()
-    return None if found is None else (found, now)
+    found = await client.fetch_config()
+    return None if found is None else (found, await client.cluster_time())
 
 
 def _require_config(rpc_url: str) -> tuple[DataAndSlot[Config], int]:
-    read = asyncio.run(_read_config(rpc_url))
+    read = _with_client(rpc_url, Keypair(), _config_and_time)
     if read is None:
         typer.echo(f"no config account at {rpc_url}: the program is not initialized", err=True)
         raise typer.Exit(1)
@@ -136,9 +151,127 @@ def requirement_show(
     _print(requirement_dict(found.data, now, found.slot), as_json)
 
 
+def _units(tokens: str, decimals: int) -> int:
+    """A decimal token amount in base units; more precision than the mint has is an error."""
+    try:
+        units = Decimal(tokens).scaleb(decimals)
+    except ArithmeticError as exc:
+        raise typer.BadParameter(f"not a number: {tokens}") from exc
+    if units != units.to_integral_value() or units <= 0:
+        raise typer.BadParameter(f"{tokens} is not a positive amount with at most {decimals} decimals")
+    return int(units)
+
+
+def _run_with(rpc_url: str, keypair: Path, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
+    """Run `action` signing as `keypair`; program errors become a clean exit."""
+    try:
+        signer = load_keypair(keypair)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    try:
+        return _with_client(rpc_url, signer, action)
+    except ProgramFailure as failure:
+        typer.echo(f"refused by the program: {failure.name}", err=True)
+        raise typer.Exit(1) from failure
+
+
+@fees_app.command("list")
+def fees_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
+    """Every service: cost, window, and how often and how much it was paid."""
+    found, now = _require_config(rpc_url)
+    decimals = found.data.mint_decimals
+    services = _with_client(rpc_url, Keypair(), _read_fees)
+    if services is None:
+        typer.echo("no fee schedule yet", err=True)
+        raise typer.Exit(1)
+    rows = [
+        {
+            "name": service.name,
+            "cost_units": service.terms.cost,
+            "cost_tokens": _tokens(service.terms.cost, decimals),
+            "active": service.terms.active,
+            "payable_now": service.terms.active
+            and service.terms.valid_from <= now
+            and (service.terms.valid_to == 0 or now < service.terms.valid_to),
+            "valid_from": service.terms.valid_from,
+            "valid_to": service.terms.valid_to or None,
+            "count": service.count,
+            "total_units": service.total,
+        }
+        for service in services
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'service':<32} {'cost':>14} {'active':>6} {'now':>5} {'count':>8} {'total':>20}")
+    for row in rows:
+        typer.echo(
+            f"{row['name']:<32} {row['cost_tokens']:>14} {str(row['active']):>6} "
+            f"{str(row['payable_now']):>5} {row['count']:>8} {row['total_units']:>20}"
+        )
+
+
+async def _read_fees(client: Aistm7Client) -> list[ServiceFee] | None:
+    schedule = await client.fetch_fee_schedule()
+    return None if schedule is None else schedule.data
+
+
+@fees_app.command("set")
+def fees_set(
+    name: str = typer.Argument(..., help="Service name (at most 32 bytes)."),
+    cost: Optional[str] = typer.Option(None, help="Cost in tokens, e.g. 0.1 (required for a new service)."),
+    active: Optional[bool] = typer.Option(None, "--active/--inactive", help="Accept payments or not."),
+    valid_from: Optional[int] = typer.Option(None, help="Unix time payments start (inclusive)."),
+    valid_to: Optional[int] = typer.Option(None, help="Unix time payments end (exclusive); 0 = no end."),
+    rpc_url: str = RpcUrl,
+    keypair: Path = KeypairPath,
+) -> None:
+    """Add a service or change its terms (signed by the admin keypair)."""
+    found, _ = _require_config(rpc_url)
+    units = None if cost is None else _units(cost, found.data.mint_decimals)
+
+    async def send(client: Aistm7Client) -> str:
+        ix = client.set_service_fee_ix(
+            client.payer.pubkey(), name, cost=units, active=active, valid_from=valid_from, valid_to=valid_to
+        )
+        return str((await client.send([ix])).signature)
+
+    typer.echo(f"{name}: set in {_run_with(rpc_url, keypair, send)}")
+
+
+def _user_ref(reference: str) -> bytes:
+    """The 32 bytes stored on-chain for an off-chain user reference: its SHA-256."""
+    return hashlib.sha256(reference.encode()).digest()
+
+
+@wallet_app.command("link")
+def wallet_link(
+    user: str = typer.Argument(..., help="Off-chain user reference; its SHA-256 is stored, never the text."),
+    rpc_url: str = RpcUrl,
+    keypair: Path = KeypairPath,
+) -> None:
+    """Link the wallet (the keypair signs) to an off-chain user."""
+
+    async def send(client: Aistm7Client) -> str:
+        return str((await client.send([client.connect_wallet_ix(client.payer.pubkey(), _user_ref(user))])).signature)
+
+    typer.echo(f"linked in {_run_with(rpc_url, keypair, send)}")
+
+
+@wallet_app.command("unlink")
+def wallet_unlink(rpc_url: str = RpcUrl, keypair: Path = KeypairPath) -> None:
+    """End the wallet's link (the keypair signs); its rent returns to the wallet."""
+
+    async def send(client: Aistm7Client) -> str:
+        return str((await client.send([client.disconnect_wallet_ix(client.payer.pubkey())])).signature)
+
+    typer.echo(f"unlinked in {_run_with(rpc_url, keypair, send)}")
+
+
 async def _watch(settings: Settings, interval: float, stop: asyncio.Event) -> None:
     log = logger.bind(job="watch")
-    keypair = load_or_create_keypair(settings.keypair_path)
+    keypair = load_keypair(settings.keypair_path)
     client = Aistm7Client.connect(settings.rpc_url, keypair)
     log.info("keeper {} watching {} at {}", keypair.pubkey(), client.config_address(), settings.rpc_url)
     last: dict[str, object] | None = None

@@ -33,6 +33,9 @@ from keeper.state import (
     OracleParams,
     RequirementOverride,
     RequirementParams,
+    ServiceFee,
+    TokenParams,
+    WalletLink,
 )
 
 SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
@@ -109,6 +112,7 @@ class Aistm7Client:
         authorities: Authorities,
         oracle_params: OracleParams,
         requirement_params: RequirementParams = RequirementParams(),
+        token_params: TokenParams = TokenParams(),
         program_data: Pubkey | None = None,
     ) -> Instruction:
         """`program_data` is required where the program is deployed with the
@@ -117,6 +121,7 @@ class Aistm7Client:
             "authorities": self._authorities(authorities),
             "requirement_params": self._requirement_params(requirement_params),
             "oracle_params": self._oracle_params(oracle_params),
+            "token_params": dict(vars(token_params)),
         }
         return (
             self.program.methods["initialize"]
@@ -127,6 +132,8 @@ class Aistm7Client:
                     "config": self.config_address(),
                     "mint": mint,
                     "treasury_vault": addresses.treasury_pda(mint, self.program_id),
+                    "reward_vault": addresses.reward_vault_pda(mint, self.program_id),
+                    "buyback_vault": addresses.buyback_vault_pda(mint, self.program_id),
                     "program": self.program_id,
                     # Anchor reads an absent optional account as the program id.
                     "program_data": program_data or self.program_id,
@@ -286,6 +293,169 @@ class Aistm7Client:
             .instruction()
         )
 
+    def set_token_params_ix(self, admin: Pubkey, **changes: int) -> Instruction:
+        unknown = set(changes) - set(TokenParams.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown token parameters: {sorted(unknown)}")
+        args = {name: changes.get(name) for name in TokenParams.__dataclass_fields__}
+        return self._config_ix("set_token_params", "admin", admin, [args])
+
+    def mint_to_ix(self, admin: Pubkey, mint: Pubkey, destination: Pubkey, amount: int) -> Instruction:
+        """Mint through the program (admin only, capped by max supply)."""
+        return (
+            self.program.methods["mint_to"]
+            .args([amount])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "mint_authority": addresses.mint_authority_pda(self.program_id),
+                    "destination": destination,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def fund_rewards_ix(self, admin: Pubkey, mint: Pubkey, source: Pubkey, amount: int) -> Instruction:
+        return (
+            self.program.methods["fund_rewards"]
+            .args([amount])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "source": source,
+                    "reward_vault": addresses.reward_vault_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def distribute_reward_ix(
+        self, rewarder: Pubkey, mint: Pubkey, recipient_token: Pubkey, reward_type: int, amount: int
+    ) -> Instruction:
+        return (
+            self.program.methods["distribute_reward"]
+            .args([reward_type, amount])
+            .accounts(
+                {
+                    "rewarder": rewarder,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "reward_vault": addresses.reward_vault_pda(mint, self.program_id),
+                    "recipient_token": recipient_token,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def initialize_fee_schedule_ix(self, admin: Pubkey) -> Instruction:
+        return (
+            self.program.methods["initialize_fee_schedule"]
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "fee_schedule": addresses.fee_schedule_pda(self.program_id),
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def set_service_fee_ix(
+        self,
+        admin: Pubkey,
+        name: str,
+        *,
+        cost: int | None = None,
+        active: bool | None = None,
+        valid_from: int | None = None,
+        valid_to: int | None = None,
+    ) -> Instruction:
+        """Add `name` (cost required) or change the given terms of it."""
+        args = {"name": name, "cost": cost, "active": active, "valid_from": valid_from, "valid_to": valid_to}
+        return (
+            self.program.methods["set_service_fee"]
+            .args([args])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "fee_schedule": addresses.fee_schedule_pda(self.program_id),
+                }
+            )
+            .instruction()
+        )
+
+    def pay_service_fee_ix(self, payer: Pubkey, mint: Pubkey, payer_token: Pubkey, service: str) -> Instruction:
+        return (
+            self.program.methods["pay_service_fee"]
+            .args([service])
+            .accounts(
+                {
+                    "payer": payer,
+                    "config": self.config_address(),
+                    "fee_schedule": addresses.fee_schedule_pda(self.program_id),
+                    "mint": mint,
+                    "payer_token": payer_token,
+                    "treasury_vault": addresses.treasury_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def charge_service_fee_ix(
+        self, fee_collector: Pubkey, mint: Pubkey, user_token: Pubkey, service: str, request_id: bytes
+    ) -> Instruction:
+        """Charge a user's fee for `request_id` (32 bytes) from its allowance."""
+        return (
+            self.program.methods["charge_service_fee"]
+            .args([service, list(request_id)])
+            .accounts(
+                {
+                    "fee_collector": fee_collector,
+                    "config": self.config_address(),
+                    "fee_schedule": addresses.fee_schedule_pda(self.program_id),
+                    "mint": mint,
+                    "user_token": user_token,
+                    "fee_delegate": addresses.fee_delegate_pda(self.program_id),
+                    "receipt": addresses.charge_receipt_pda(request_id, self.program_id),
+                    "treasury_vault": addresses.treasury_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def connect_wallet_ix(self, wallet: Pubkey, user_ref: bytes) -> Instruction:
+        return (
+            self.program.methods["connect_wallet"]
+            .args([list(user_ref)])
+            .accounts(
+                {
+                    "wallet": wallet,
+                    "link": addresses.wallet_link_pda(wallet, self.program_id),
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def disconnect_wallet_ix(self, wallet: Pubkey) -> Instruction:
+        return (
+            self.program.methods["disconnect_wallet"]
+            .accounts({"wallet": wallet, "link": addresses.wallet_link_pda(wallet, self.program_id)})
+            .instruction()
+        )
+
     # --- I/O ---
 
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> TxResult:
@@ -333,15 +503,26 @@ class Aistm7Client:
         return int.from_bytes(bytes(data.data)[32:40], "little", signed=True)
 
     async def fetch_access_pass(self, wallet: Pubkey) -> DataAndSlot[AccessPass] | None:
-        response = await self.connection.get_account_info(addresses.access_pda(wallet, self.program_id), Confirmed)
+        found = await self._fetch(addresses.access_pda(wallet, self.program_id))
+        return None if found is None else DataAndSlot(AccessPass.decode(found[0]), found[1])
+
+    async def _fetch(self, address: Pubkey) -> tuple[Any, int] | None:
+        response = await self.connection.get_account_info(address, Confirmed)
         if response.value is None:
             return None
-        raw = self.program.coder.accounts.decode(response.value.data)
-        return DataAndSlot(AccessPass.decode(raw), response.context.slot)
+        return self.program.coder.accounts.decode(response.value.data), response.context.slot
+
+    async def fetch_fee_schedule(self) -> DataAndSlot[list[ServiceFee]] | None:
+        found = await self._fetch(addresses.fee_schedule_pda(self.program_id))
+        if found is None:
+            return None
+        raw, slot = found
+        return DataAndSlot([ServiceFee.decode(service) for service in raw.services], slot)
+
+    async def fetch_wallet_link(self, wallet: Pubkey) -> DataAndSlot[WalletLink] | None:
+        found = await self._fetch(addresses.wallet_link_pda(wallet, self.program_id))
+        return None if found is None else DataAndSlot(WalletLink.decode(found[0]), found[1])
 
     async def fetch_config(self) -> DataAndSlot[Config] | None:
-        response = await self.connection.get_account_info(self.config_address(), Confirmed)
-        if response.value is None:
-            return None
-        raw = self.program.coder.accounts.decode(response.value.data)
-        return DataAndSlot(Config.decode(raw), response.context.slot)
+        found = await self._fetch(self.config_address())
+        return None if found is None else DataAndSlot(Config.decode(found[0]), found[1])

@@ -14,9 +14,12 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.constants import MINT_LEN
 
+from spl.token._layouts import MINT_LAYOUT
+
+from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
-from keeper.state import Authorities, OracleParams, RequirementParams
-from keeper.token import create_mint_ixs
+from keeper.state import DEFAULT_SERVICES, TOKEN, Authorities, OracleParams, RequirementParams, TokenParams
+from keeper.token import create_mint_ixs, mint_to_ix, set_mint_authority_ix
 
 DEFAULT_DECIMALS = 8
 # The price feed local validators use (written there by mock_pyth); on a real
@@ -33,10 +36,18 @@ class Deployment:
     """The initialize transaction, when this run sent it."""
 
 
-def load_or_create_keypair(path: Path) -> Keypair:
-    """A keypair file in the solana-keygen JSON format, created when missing."""
-    if path.exists():
+def load_keypair(path: Path) -> Keypair:
+    """A keypair file in the solana-keygen JSON format (a list of 64 bytes)."""
+    try:
         return Keypair.from_bytes(bytes(json.loads(path.read_text())))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read keypair {path}: {exc}") from exc
+
+
+def load_or_create_keypair(path: Path) -> Keypair:
+    """`load_keypair`, creating the file when missing."""
+    if path.exists():
+        return load_keypair(path)
     keypair = Keypair()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(list(bytes(keypair))))
@@ -44,34 +55,85 @@ def load_or_create_keypair(path: Path) -> Keypair:
     return keypair
 
 
+INITIAL_SUPPLY = 1_000_000_000 * TOKEN
+
+
+async def _mint_state(client: Aistm7Client, mint: Pubkey) -> tuple[int, Pubkey | None] | None:
+    """Supply and mint authority of `mint`, or None when it does not exist."""
+    account = (await client.connection.get_account_info(mint, Confirmed)).value
+    if account is None:
+        return None
+    parsed = MINT_LAYOUT.parse(bytes(account.data))
+    authority = Pubkey(parsed.mint_authority) if parsed.mint_authority_option else None
+    return parsed.supply, authority
+
+
 async def deploy(
     client: Aistm7Client,
     mint_keypair: Keypair,
     oracle_params: OracleParams,
     authorities: Authorities | None = None,
+    admin: Keypair | None = None,
     requirement_params: RequirementParams = RequirementParams(),
+    token_params: TokenParams = TokenParams(),
+    initial_supply: int = INITIAL_SUPPLY,
     decimals: int = DEFAULT_DECIMALS,
 ) -> Deployment:
-    """Create the mint (the payer is its authority) unless it exists, then
-    initialize the config with `authorities` (default: the payer holds every
-    role), the oracle feeds and the requirement parameters."""
+    """Bring the cluster to a deployed state, doing only the missing steps:
+    create the mint (the payer its authority), initialize the config with
+    `authorities` (default: the payer holds every role), create the fee
+    schedule with the default services (signed by `admin`, default the payer),
+    mint `initial_supply` to the treasury and hand the mint authority to the
+    program's PDA."""
     log = logger.bind(job="deploy")
     payer = client.payer.pubkey()
+    admin_signer = admin or client.payer
+    steps = 0
+    initialize: TxResult | None = None
+
     existing = await client.fetch_config()
-    if existing is not None:
-        config = existing.data
-        log.info("config {} already initialized (mint {}): nothing to do", client.config_address(), config.mint)
-        return Deployment(config.mint, client.config_address(), config.authorities, None)
-
-    mint = mint_keypair.pubkey()
-    if (await client.connection.get_account_info(mint, Confirmed)).value is None:
-        rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
-        await client.send(create_mint_ixs(payer, mint, payer, decimals, rent), [mint_keypair])
-        log.info("created mint {} ({} decimals)", mint, decimals)
+    if existing is None:
+        mint = mint_keypair.pubkey()
+        if await _mint_state(client, mint) is None:
+            rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+            await client.send(create_mint_ixs(payer, mint, payer, decimals, rent), [mint_keypair])
+            log.info("created mint {} ({} decimals)", mint, decimals)
+        roles = authorities or Authorities.all(payer)
+        ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, token_params)
+        initialize = await client.send([ix])
+        log.info("initialized config {} in {}", client.config_address(), initialize.signature)
+        steps += 1
     else:
-        log.info("mint {} exists", mint)
+        mint, roles = existing.data.mint, existing.data.authorities
+    if admin_signer.pubkey() != roles.admin:
+        raise ValueError(f"the admin signer {admin_signer.pubkey()} is not the config's admin {roles.admin}")
 
-    roles = authorities or Authorities.all(payer)
-    result = await client.send([client.initialize_ix(payer, mint, roles, oracle_params, requirement_params)])
-    log.info("initialized config {} in {}", client.config_address(), result.signature)
-    return Deployment(mint, client.config_address(), roles, result)
+    schedule = await client.fetch_fee_schedule()
+    if schedule is None:
+        await client.send([client.initialize_fee_schedule_ix(roles.admin)], [admin_signer])
+        log.info("created the fee schedule {}", addresses.fee_schedule_pda(client.program_id))
+        steps += 1
+    present = set() if schedule is None else {service.name for service in schedule.data}
+    for name, cost in DEFAULT_SERVICES.items():
+        if name not in present:
+            await client.send([client.set_service_fee_ix(roles.admin, name, cost=cost)], [admin_signer])
+            log.info("added service {} at {} base units", name, cost)
+            steps += 1
+
+    state = await _mint_state(client, mint)
+    assert state is not None
+    supply, mint_authority = state
+    treasury = addresses.treasury_pda(mint, client.program_id)
+    if supply == 0 and initial_supply and mint_authority == payer:
+        await client.send([mint_to_ix(mint, treasury, payer, initial_supply)])
+        log.info("minted the initial supply of {} base units to the treasury {}", initial_supply, treasury)
+        steps += 1
+    program_authority = addresses.mint_authority_pda(client.program_id)
+    if mint_authority == payer:
+        await client.send([set_mint_authority_ix(mint, payer, program_authority)])
+        log.info("handed the mint authority to the program ({})", program_authority)
+        steps += 1
+
+    if steps == 0:
+        log.info("config {} (mint {}) already deployed: nothing to do", client.config_address(), mint)
+    return Deployment(mint, client.config_address(), roles, initialize)

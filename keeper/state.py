@@ -115,19 +115,46 @@ class RequirementState:
         return self.required or None
 
 
+TOKEN = 10**8
+"""Base units per whole token at the default 8 decimals."""
+
+
+@dataclass(frozen=True)
+class TokenParams:
+    max_supply: int = 1_000_000_000 * TOKEN
+    reward_daily_cap: int = 10_000 * TOKEN
+
+    @classmethod
+    def decode(cls, raw: Any) -> TokenParams:
+        return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
+class RewardLedger:
+    day: int
+    paid_today: int
+    paid_total: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> RewardLedger:
+        return from_fields(cls, raw)
+
+
 @dataclass(frozen=True)
 class Config:
     version: int
     authorities: Authorities
     mint: Pubkey
     treasury_vault: Pubkey
+    reward_vault: Pubkey
+    buyback_vault: Pubkey
     mint_decimals: int
-    bump: int
-    treasury_bump: int
     paused: bool
     requirement_params: RequirementParams
     oracle_params: OracleParams
     requirement: RequirementState
+    token_params: TokenParams
+    rewards: RewardLedger
 
     @classmethod
     def decode(cls, raw: Any) -> Config:
@@ -136,14 +163,62 @@ class Config:
             authorities=Authorities.decode(raw.authorities),
             mint=raw.mint,
             treasury_vault=raw.treasury_vault,
+            reward_vault=raw.reward_vault,
+            buyback_vault=raw.buyback_vault,
             mint_decimals=raw.mint_decimals,
-            bump=raw.bump,
-            treasury_bump=raw.treasury_bump,
             paused=raw.paused,
             requirement_params=RequirementParams.decode(raw.requirement_params),
             oracle_params=OracleParams.decode(raw.oracle_params),
             requirement=RequirementState.decode(raw.requirement),
+            token_params=TokenParams.decode(raw.token_params),
+            rewards=RewardLedger.decode(raw.rewards),
         )
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    cost: int
+    active: bool
+    valid_from: int
+    valid_to: int
+    """0: no end."""
+
+    @classmethod
+    def decode(cls, raw: Any) -> ServiceTerms:
+        return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
+class ServiceFee:
+    name: str
+    terms: ServiceTerms
+    count: int
+    total: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> ServiceFee:
+        return cls(raw.name, ServiceTerms.decode(raw.terms), raw.count, raw.total)
+
+
+# The defaults deploy puts in the schedule: search 0.1, goal 1.0, analysis 0.5,
+# notification 0.05 tokens.
+DEFAULT_SERVICES = {
+    "search": TOKEN // 10,
+    "goal": TOKEN,
+    "analysis": TOKEN // 2,
+    "notification": TOKEN // 20,
+}
+
+
+@dataclass(frozen=True)
+class WalletLink:
+    wallet: Pubkey
+    user_ref: bytes
+    linked_at: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> WalletLink:
+        return cls(raw.wallet, bytes(raw.user_ref), raw.linked_at)
 
 
 @dataclass(frozen=True)

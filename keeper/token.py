@@ -7,12 +7,17 @@ from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 from spl.token.constants import ACCOUNT_LEN, MINT_LEN, TOKEN_PROGRAM_ID
 from spl.token.instructions import (
+    ApproveParams,
+    AuthorityType,
     InitializeAccountParams,
     InitializeMintParams,
     MintToParams,
+    SetAuthorityParams,
+    approve,
     initialize_account,
     initialize_mint,
     mint_to,
+    set_authority,
 )
 
 
@@ -44,3 +49,20 @@ def mint_to_ix(mint: Pubkey, dest: Pubkey, authority: Pubkey, amount: int) -> In
     return mint_to(
         MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint, dest=dest, mint_authority=authority, amount=amount)
     )
+
+
+def set_mint_authority_ix(mint: Pubkey, current: Pubkey, new: Pubkey) -> Instruction:
+    return set_authority(
+        SetAuthorityParams(
+            program_id=TOKEN_PROGRAM_ID,
+            account=mint,
+            authority=AuthorityType.MINT_TOKENS,
+            current_authority=current,
+            new_authority=new,
+        )
+    )
+
+
+def approve_ix(account: Pubkey, delegate: Pubkey, owner: Pubkey, amount: int) -> Instruction:
+    """Let `delegate` move up to `amount` from `account` (SPL `approve`)."""
+    return approve(ApproveParams(program_id=TOKEN_PROGRAM_ID, source=account, delegate=delegate, owner=owner, amount=amount))

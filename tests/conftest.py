@@ -18,12 +18,15 @@ from typing import AsyncIterator, Iterator
 import pytest
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from spl.token.constants import ACCOUNT_LEN
 from xprocess import ProcessStarter
 
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy
-from keeper.state import Authorities, OracleParams
+from keeper.state import TOKEN, Authorities, OracleParams
+from keeper.token import create_token_account_ixs
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIMARY_FEED = bytes([0xA1]) * 32
@@ -32,6 +35,8 @@ CACHE = Path(os.environ.get("AISTM7_CACHE", Path.home() / ".cache" / "aistm7"))
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
 NATIVE_VALIDATOR = Path(os.environ.get("AISTM7_LOCALNET_BIN", TARGET / "debug" / "aistm7-localnet"))
 SOL = 10**9
+# Below the default max supply, so tests can mint more through the program.
+INITIAL_SUPPLY = 100_000_000 * TOKEN
 
 
 def _free_port() -> int:
@@ -129,7 +134,9 @@ def deployment(rpc_url: str, deployer: Keypair, roles: Roles, mint_keypair: Keyp
         client = Aistm7Client.connect(rpc_url, deployer)
         try:
             oracle = OracleParams(primary_feed_id=PRIMARY_FEED, backup_feed_id=BACKUP_FEED)
-            return await deploy(client, mint_keypair, oracle, roles.authorities())
+            return await deploy(
+                client, mint_keypair, oracle, roles.authorities(), roles.admin, initial_supply=INITIAL_SUPPLY
+            )
         finally:
             await client.close()
 
@@ -142,3 +149,16 @@ async def client(rpc_url: str, deployer: Keypair) -> AsyncIterator[Aistm7Client]
     client = Aistm7Client.connect(rpc_url, deployer)
     yield client
     await client.close()
+
+
+async def token_account(client: Aistm7Client, admin: Keypair, mint: Pubkey, owner: Pubkey, amount: int) -> Pubkey:
+    """A new token account of `mint` for `owner`, holding `amount` minted through the program."""
+    account = Keypair()
+    rent = (await client.connection.get_minimum_balance_for_rent_exemption(ACCOUNT_LEN)).value
+    ixs = create_token_account_ixs(client.payer.pubkey(), account.pubkey(), mint, owner, rent)
+    signers = [account]
+    if amount:
+        ixs.append(client.mint_to_ix(admin.pubkey(), mint, account.pubkey(), amount))
+        signers.append(admin)
+    await client.send(ixs, signers)
+    return account.pubkey()

@@ -62,7 +62,8 @@ async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment
     assert config.authorities == deployment.authorities
     assert config.mint == deployment.mint
     assert config.treasury_vault == addresses.treasury_pda(deployment.mint)
-    assert config.bump == Pubkey.find_program_address([b"config"], addresses.PROGRAM_ID)[1]
+    assert config.reward_vault == addresses.reward_vault_pda(deployment.mint)
+    assert config.buyback_vault == addresses.buyback_vault_pda(deployment.mint)
     assert deployment.initialize is not None
     events = client.events(deployment.initialize.logs)
     assert [event.name for event in events] == ["ConfigInitialized"]

@@ -13,14 +13,12 @@ import httpx
 import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from spl.token.constants import ACCOUNT_LEN
 
 from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment
 from keeper.errors import ProgramFailure
 from keeper.state import RequirementOverride, RequirementState
-from keeper.token import create_token_account_ixs, mint_to_ix
-from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, Roles
+from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, Roles, token_account
 
 TOKEN = 10**8
 
@@ -172,23 +170,18 @@ async def test_diverging_feeds_trip_the_breaker_until_the_guardian_resets_it(
     assert not (await state(client)).breaker_tripped
 
 
-async def _holder(client: Aistm7Client, deployment: Deployment, amount: int) -> tuple[Pubkey, Pubkey]:
+async def _holder(client: Aistm7Client, roles: Roles, deployment: Deployment, amount: int) -> tuple[Pubkey, Pubkey]:
     wallet = Keypair().pubkey()
-    account = Keypair()
-    rent = (await client.connection.get_minimum_balance_for_rent_exemption(ACCOUNT_LEN)).value
-    ixs = create_token_account_ixs(client.payer.pubkey(), account.pubkey(), deployment.mint, wallet, rent)
-    ixs.append(mint_to_ix(deployment.mint, account.pubkey(), client.payer.pubkey(), amount))
-    await client.send(ixs, [account])
-    return wallet, account.pubkey()
+    return wallet, await token_account(client, roles.admin, deployment.mint, wallet, amount)
 
 
 async def test_verify_access_writes_a_pass_and_returns_the_result(
-    client: Aistm7Client, deployment: Deployment
+    client: Aistm7Client, deployment: Deployment, roles: Roles
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    short_wallet, short_account = await _holder(client, deployment, required - 1)
-    wallet, account = await _holder(client, deployment, required)
+    short_wallet, short_account = await _holder(client, roles, deployment, required - 1)
+    wallet, account = await _holder(client, roles, deployment, required)
     payer = client.payer.pubkey()
 
     with pytest.raises(ProgramFailure) as raised:
@@ -214,7 +207,7 @@ async def test_the_emergency_override_is_admin_only_and_applies_until_cleared(
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    wallet, account = await _holder(client, deployment, required)
+    wallet, account = await _holder(client, roles, deployment, required)
     strict = RequirementOverride(amount=required * 2, expires_at=await client.cluster_time() + 3_600)
     verify = client.verify_access_ix(client.payer.pubkey(), wallet, [account])
 
@@ -232,7 +225,7 @@ async def test_the_guardian_pauses_verify_and_refresh(
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    wallet, account = await _holder(client, deployment, required)
+    wallet, account = await _holder(client, roles, deployment, required)
     verify = client.verify_access_ix(client.payer.pubkey(), wallet, [account])
 
     await expect_failure("Unauthorized", client.send([client.set_paused_ix(roles.admin.pubkey(), True)], [roles.admin]))

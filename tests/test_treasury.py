@@ -14,16 +14,7 @@ from keeper.client import Aistm7Client
 from keeper.deploy import Deployment
 from keeper.errors import ProgramFailure
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-
-
-async def _token_account(client: Aistm7Client, mint, owner, amount: int):
-    account = Keypair()
-    rent = (await client.connection.get_minimum_balance_for_rent_exemption(ACCOUNT_LEN)).value
-    ixs = create_token_account_ixs(client.payer.pubkey(), account.pubkey(), mint, owner, rent)
-    if amount:
-        ixs.append(mint_to_ix(mint, account.pubkey(), client.payer.pubkey(), amount))
-    await client.send(ixs, [account])
-    return account.pubkey()
+from tests.conftest import Roles, token_account
 
 
 async def _balance(client: Aistm7Client, account) -> int:
@@ -34,8 +25,18 @@ async def test_deposit_of_another_mint_fails_wrong_mint(client: Aistm7Client, de
     funder = Keypair()
     other_mint = Keypair()
     rent = (await client.connection.get_minimum_balance_for_rent_exemption(82)).value
-    await client.send(create_mint_ixs(client.payer.pubkey(), other_mint.pubkey(), client.payer.pubkey(), 8, rent), [other_mint])
-    foreign = await _token_account(client, other_mint.pubkey(), funder.pubkey(), 1_000)
+    payer = client.payer.pubkey()
+    account = Keypair()
+    account_rent = (await client.connection.get_minimum_balance_for_rent_exemption(ACCOUNT_LEN)).value
+    await client.send(
+        [
+            *create_mint_ixs(payer, other_mint.pubkey(), payer, 8, rent),
+            *create_token_account_ixs(payer, account.pubkey(), other_mint.pubkey(), funder.pubkey(), account_rent),
+            mint_to_ix(other_mint.pubkey(), account.pubkey(), payer, 1_000),
+        ],
+        [other_mint, account],
+    )
+    foreign = account.pubkey()
     vault = addresses.treasury_pda(deployment.mint)
     before = await _balance(client, vault)
 
@@ -48,10 +49,10 @@ async def test_deposit_of_another_mint_fails_wrong_mint(client: Aistm7Client, de
 
 
 async def test_deposit_moves_tokens_by_cpi_and_returns_the_vault_balance(
-    client: Aistm7Client, deployment: Deployment
+    client: Aistm7Client, deployment: Deployment, roles: Roles
 ) -> None:
     funder = Keypair()
-    source = await _token_account(client, deployment.mint, funder.pubkey(), 50 * 10**8)
+    source = await token_account(client, roles.admin, deployment.mint, funder.pubkey(), 50 * 10**8)
     vault = addresses.treasury_pda(deployment.mint)
     before = await _balance(client, vault)
 
