@@ -74,12 +74,16 @@ def rpc_url(xprocess, tmp_path_factory) -> Iterator[str]:
     xprocess.getinfo("localnet").terminate()
 
 
+async def airdrop(client: Aistm7Client, to: Pubkey, lamports: int) -> None:
+    signature = (await client.connection.request_airdrop(to, lamports)).value
+    await client.connection.confirm_transaction(signature, Confirmed)
+
+
 def _fund(rpc_url: str, keypair: Keypair, lamports: int) -> None:
     async def run() -> None:
         client = Aistm7Client.connect(rpc_url, keypair)
         try:
-            signature = (await client.connection.request_airdrop(keypair.pubkey(), lamports)).value
-            await client.connection.confirm_transaction(signature, Confirmed)
+            await airdrop(client, keypair.pubkey(), lamports)
         finally:
             await client.close()
 
@@ -116,8 +120,8 @@ def deployer(rpc_url: str) -> Keypair:
 @pytest.fixture(scope="session")
 def roles(rpc_url: str) -> Roles:
     keys = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
-    _fund(rpc_url, keys.admin, 10 * SOL)
-    _fund(rpc_url, keys.guardian, 10 * SOL)
+    for key in (keys.admin, keys.guardian, keys.keeper, keys.fee_collector, keys.rewarder):
+        _fund(rpc_url, key, 10 * SOL)
     return keys
 
 

@@ -178,6 +178,18 @@ pub fn get_token_account_balance(chain: &Chain, params: &Params) -> RpcResult {
     Ok(with_context(bank.slot(), token_amount(token.amount, decimals)))
 }
 
+pub fn get_token_supply(chain: &Chain, params: &Params) -> RpcResult {
+    let address = pubkey_param(params, 0, "mint")?;
+    let bank = chain.bank();
+    let not_mint = || RpcError::invalid_params("Invalid param: not a Token mint");
+    let account = bank.get_account(&address).ok_or_else(not_mint)?;
+    if *account.owner() != spl_token::ID {
+        return Err(not_mint());
+    }
+    let mint = spl_token::state::Mint::unpack(account.data()).map_err(|_| not_mint())?;
+    Ok(with_context(bank.slot(), token_amount(mint.supply, mint.decimals)))
+}
+
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 enum TokenAccountsFilter {

@@ -144,6 +144,7 @@ fn call(chain: &Chain, method: &str, params: &Params) -> RpcResult {
         "getBalance" => accounts::get_balance(chain, params),
         "getTokenAccountBalance" => accounts::get_token_account_balance(chain, params),
         "getTokenAccountsByOwner" => accounts::get_token_accounts_by_owner(chain, params),
+        "getTokenSupply" => accounts::get_token_supply(chain, params),
         "sendTransaction" => transactions::send_transaction(chain, params),
         "simulateTransaction" => transactions::simulate_transaction(chain, params),
         "getSignatureStatuses" => transactions::get_signature_statuses(chain, params),

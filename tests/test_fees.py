@@ -1,0 +1,178 @@
+"""Fees, rewards, minting and wallet links over JSON-RPC, and deploy's idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from loguru import logger
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.deploy import Deployment, deploy
+from keeper.errors import ProgramFailure
+from keeper.state import DEFAULT_SERVICES, TOKEN
+from keeper.token import approve_ix
+from tests.conftest import INITIAL_SUPPLY, ROOT, SOL, Roles, airdrop, token_account
+
+
+def advance(rpc_url: str, seconds: int) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
+    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
+
+
+async def balance(client: Aistm7Client, account: Pubkey) -> int:
+    return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
+
+
+async def expect_failure(name: str, pending: object) -> None:
+    with pytest.raises(ProgramFailure, match=name) as raised:
+        await pending  # type: ignore[misc]
+    assert raised.value.name == name
+
+
+def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=60)
+
+
+async def test_deploying_again_changes_nothing_and_says_so(
+    client: Aistm7Client, deployment: Deployment, roles: Roles, mint_keypair: Keypair
+) -> None:
+    supply_before = (await client.connection.get_token_supply(deployment.mint)).value.amount
+    messages: list[str] = []
+    sink = logger.add(lambda message: messages.append(str(message)), level="INFO")
+    try:
+        again = await deploy(client, mint_keypair, (await client.fetch_config()).data.oracle_params, admin=roles.admin)  # type: ignore[union-attr]
+    finally:
+        logger.remove(sink)
+
+    assert again.initialize is None and again.mint == deployment.mint
+    assert any("nothing to do" in message for message in messages)
+    assert (await client.connection.get_token_supply(deployment.mint)).value.amount == supply_before
+    assert int(supply_before) >= INITIAL_SUPPLY
+    assert await balance(client, addresses.treasury_pda(deployment.mint)) >= INITIAL_SUPPLY
+    mint_info = (await client.connection.get_account_info(deployment.mint)).value
+    assert mint_info is not None and bytes(mint_info.data)[4:36] == bytes(addresses.mint_authority_pda())
+
+
+async def test_each_default_fee_moves_exactly_its_cost(client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    user = Keypair()
+    _fund_user = await token_account(client, roles.admin, deployment.mint, user.pubkey(), 10 * TOKEN)
+    treasury = addresses.treasury_pda(deployment.mint)
+    before = {service.name: service for service in (await client.fetch_fee_schedule()).data}  # type: ignore[union-attr]
+
+    for name, cost in DEFAULT_SERVICES.items():
+        user_before, treasury_before = await balance(client, _fund_user), await balance(client, treasury)
+        result = await client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, _fund_user, name)], [user])
+        assert await balance(client, _fund_user) == user_before - cost
+        assert await balance(client, treasury) == treasury_before + cost
+        (event,) = client.events(result.logs)
+        assert (event.name, event.data.service, event.data.amount, event.data.payer) == ("FeePaid", name, cost, user.pubkey())
+
+    after = {service.name: service for service in (await client.fetch_fee_schedule()).data}  # type: ignore[union-attr]
+    for name, cost in DEFAULT_SERVICES.items():
+        assert (after[name].count - before[name].count, after[name].total - before[name].total) == (1, cost)
+
+
+async def test_payments_with_the_wrong_accounts_or_window_are_refused(
+    rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles
+) -> None:
+    user = Keypair()
+    own = await token_account(client, roles.admin, deployment.mint, user.pubkey(), TOKEN)
+    someone_elses = await token_account(client, roles.admin, deployment.mint, Keypair().pubkey(), TOKEN)
+    now = await client.cluster_time()
+    window = client.set_service_fee_ix(roles.admin.pubkey(), "window", cost=TOKEN // 10, valid_from=now + 100, valid_to=now + 200)
+    await client.send([window], [roles.admin])
+
+    await expect_failure("WrongTokenOwner", client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, someone_elses, "search")], [user]))
+    await expect_failure("UnknownService", client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, own, "nope")], [user]))
+    await expect_failure("ServiceNotYetValid", client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, own, "window")], [user]))
+    advance(rpc_url, 100)
+    await client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, own, "window")], [user])
+    advance(rpc_url, 100)
+    await expect_failure("ServiceExpired", client.send([client.pay_service_fee_ix(user.pubkey(), deployment.mint, own, "window")], [user]))
+    await expect_failure("Unauthorized", client.send([client.set_service_fee_ix(roles.guardian.pubkey(), "search", cost=1)], [roles.guardian]))
+
+    assert await balance(client, own) == TOKEN - TOKEN // 10
+    assert await balance(client, someone_elses) == TOKEN
+
+
+async def test_the_collector_charges_an_allowance_once_per_request(
+    client: Aistm7Client, deployment: Deployment, roles: Roles
+) -> None:
+    user = Keypair()
+    account = await token_account(client, roles.admin, deployment.mint, user.pubkey(), TOKEN)
+    await client.send([approve_ix(account, addresses.fee_delegate_pda(), user.pubkey(), 25_000_000)], [user])
+    collector = roles.fee_collector
+
+    def charge(request: bytes, signer: Keypair = collector) -> object:
+        ix = client.charge_service_fee_ix(signer.pubkey(), deployment.mint, account, "search", request)
+        return client.send([ix], [signer])
+
+    first = await charge(b"\x01" * 32)  # type: ignore[misc]
+    await expect_failure("DuplicateRequest", charge(b"\x01" * 32))
+    await charge(b"\x02" * 32)  # type: ignore[misc]
+    await expect_failure("AllowanceTooSmall", charge(b"\x03" * 32))
+    await expect_failure("Unauthorized", charge(b"\x04" * 32, roles.admin))
+
+    assert await balance(client, account) == TOKEN - 2 * (TOKEN // 10)
+    (event,) = client.events(first.logs)  # type: ignore[attr-defined]
+    assert (bytes(event.data.request_id), event.data.charged_by) == (b"\x01" * 32, collector.pubkey())
+
+
+async def test_rewards_stop_at_the_daily_cap(rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    now = await client.cluster_time()
+    advance(rpc_url, 86_400 - now % 86_400 + 10)  # early in a fresh UTC day
+    await client.send([client.set_token_params_ix(roles.admin.pubkey(), reward_daily_cap=100 * TOKEN)], [roles.admin])
+    admin_tokens = await token_account(client, roles.admin, deployment.mint, roles.admin.pubkey(), 500 * TOKEN)
+    await client.send([client.fund_rewards_ix(roles.admin.pubkey(), deployment.mint, admin_tokens, 500 * TOKEN)], [roles.admin])
+    user = await token_account(client, roles.admin, deployment.mint, Keypair().pubkey(), 0)
+
+    def reward(amount: int, signer: Keypair = roles.rewarder) -> object:
+        ix = client.distribute_reward_ix(signer.pubkey(), deployment.mint, user, 1, amount)
+        return client.send([ix], [signer])
+
+    await expect_failure("Unauthorized", reward(TOKEN, roles.admin))
+    await reward(60 * TOKEN)  # type: ignore[misc]
+    await reward(40 * TOKEN)  # type: ignore[misc]
+    await expect_failure("RewardCapExceeded", reward(1))
+
+    assert await balance(client, user) == 100 * TOKEN
+    config = (await client.fetch_config()).data  # type: ignore[union-attr]
+    assert config.rewards.paid_today == 100 * TOKEN
+
+
+async def test_a_wallet_links_to_one_user_at_a_time(rpc_url: str, client: Aistm7Client, tmp_path: Path) -> None:
+    wallet = Keypair()
+    await airdrop(client, wallet.pubkey(), SOL)
+    keyfile = tmp_path / "wallet.json"
+    keyfile.write_text(json.dumps(list(bytes(wallet))))
+
+    linked = aistm7("wallet", "link", "user-42", "--rpc-url", rpc_url, "--keypair", str(keyfile))
+    assert linked.returncode == 0, linked.stderr
+    found = await client.fetch_wallet_link(wallet.pubkey())
+    assert found is not None and found.data.user_ref == hashlib.sha256(b"user-42").digest()
+    again = aistm7("wallet", "link", "user-43", "--rpc-url", rpc_url, "--keypair", str(keyfile))
+    assert again.returncode == 1 and "WalletAlreadyLinked" in again.stderr
+
+    unlinked = aistm7("wallet", "unlink", "--rpc-url", rpc_url, "--keypair", str(keyfile))
+    assert unlinked.returncode == 0, unlinked.stderr
+    assert await client.fetch_wallet_link(wallet.pubkey()) is None
+    await client.send([client.connect_wallet_ix(wallet.pubkey(), hashlib.sha256(b"user-43").digest())], [wallet])
+
+
+def test_fees_list_shows_the_schedule_and_counters(rpc_url: str, deployment: Deployment) -> None:
+    shown = aistm7("fees", "list", "--rpc-url", rpc_url, "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    rows = {row["name"]: row for row in json.loads(shown.stdout)}
+    for name, cost in DEFAULT_SERVICES.items():
+        assert rows[name]["cost_units"] == cost
+    assert rows["search"]["cost_tokens"] == "0.1" and rows["notification"]["cost_tokens"] == "0.05"
