@@ -56,3 +56,16 @@ pub const DEFAULT_MAX_FEED_DIVERGENCE_BPS: u16 = 200;
 /// How far a Pyth publish time may run ahead of the cluster clock, which
 /// trails wall-clock time by a few seconds on mainnet.
 pub const MAX_PUBLISH_TIME_AHEAD_SECS: i64 = 10;
+
+/// The buy-order treasury: `[SEED_BUYBACK]`; its quote vault `[SEED_QUOTE_VAULT]`.
+pub const SEED_BUYBACK: &[u8] = b"buyback";
+pub const SEED_QUOTE_VAULT: &[u8] = b"quote_vault";
+/// A buy-order and its escrow: `[SEED_ORDER, id as u64 LE]`, `[SEED_ORDER_ESCROW, id]`.
+pub const SEED_ORDER: &[u8] = b"order";
+pub const SEED_ORDER_ESCROW: &[u8] = b"order_escrow";
+/// A withdrawal proposal: `[SEED_WITHDRAWAL, id as u64 LE]`.
+pub const SEED_WITHDRAWAL: &[u8] = b"withdrawal";
+
+/// Revenue entries per `report_revenue` batch, and council seats.
+pub const MAX_REVENUE_ENTRIES: usize = 32;
+pub const MAX_COUNCIL: usize = 10;

@@ -94,4 +94,40 @@ pub enum Aistm7Error {
     RewardVaultInsufficient,
     #[msg("This wallet is already linked to a user")]
     WalletAlreadyLinked,
+    #[msg("This revenue batch is already recorded")]
+    BatchAlreadyRecorded,
+    #[msg("Revenue batch sequence skips a number")]
+    BatchSequenceGap,
+    #[msg("A revenue batch needs 1 to 32 entries")]
+    InvalidRevenueBatch,
+    #[msg("The allocation is below the minimum buy-order size")]
+    AllocationBelowMinimum,
+    #[msg("The quote vault holds less than the buy-order budget")]
+    InsufficientTreasuryQuote,
+    #[msg("The buy-order would exceed today's spend cap")]
+    DailySpendCapExceeded,
+    #[msg("The buy-order is not pending")]
+    OrderNotPending,
+    #[msg("The buy-order has expired")]
+    OrderExpired,
+    #[msg("The buy-order has not expired yet")]
+    OrderNotExpired,
+    #[msg("The oracle price is above the order's limit price")]
+    PriceAboveLimit,
+    #[msg("The fill costs more than the order's remaining budget")]
+    FillExceedsBudget,
+    #[msg("The fill is too small to pay anything")]
+    FillTooSmall,
+    #[msg("Withdrawals above the direct limit need council approval")]
+    WithdrawalNeedsApproval,
+    #[msg("Signer is not a council member")]
+    NotCouncilMember,
+    #[msg("This council member already approved")]
+    AlreadyApproved,
+    #[msg("Not enough council approvals")]
+    NotEnoughApprovals,
+    #[msg("The withdrawal time-lock has not elapsed")]
+    TimelockNotElapsed,
+    #[msg("The withdrawal proposal is not pending")]
+    ProposalNotPending,
 }

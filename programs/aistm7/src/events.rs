@@ -6,7 +6,8 @@
 use anchor_lang::prelude::*;
 
 use crate::state::{
-    Authorities, OracleParams, PriceSource, RequirementOverride, RequirementParams, ServiceTerms, TokenParams,
+    Authorities, BuybackParams, OracleParams, OrderStatus, PriceSource, RequirementOverride, RequirementParams,
+    RevenueTotals, ServiceTerms, TokenParams,
 };
 
 /// Emit an Anchor event, on SBF and natively alike.
@@ -168,4 +169,79 @@ pub struct WalletLinked {
 pub struct WalletUnlinked {
     pub wallet: Pubkey,
     pub user_ref: [u8; 32],
+}
+
+#[event]
+pub struct BuybackInitialized {
+    pub quote_mint: Pubkey,
+    pub quote_vault: Pubkey,
+    pub params: BuybackParams,
+    pub council: Vec<Pubkey>,
+}
+
+#[event]
+pub struct RevenueReported {
+    pub batch_seq: u64,
+    pub entries: u32,
+    /// ZAR cents in this batch, per source.
+    pub batch: RevenueTotals,
+    /// ZAR cents reported so far.
+    pub totals: RevenueTotals,
+}
+
+#[event]
+pub struct BuyOrderOpened {
+    pub id: u64,
+    pub zar_allocated_cents: u64,
+    pub revenue_used_cents: u64,
+    pub quote_budget: u64,
+    pub limit_price: u64,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct BuyOrderFilled {
+    pub id: u64,
+    pub seller: Pubkey,
+    pub tokens: u64,
+    pub price: u64,
+    pub quote_paid: u64,
+    pub burned: bool,
+    pub status: OrderStatus,
+}
+
+#[event]
+pub struct BuyOrderClosed {
+    pub id: u64,
+    pub status: OrderStatus,
+    pub quote_returned: u64,
+}
+
+#[event]
+pub struct QuoteWithdrawn {
+    pub amount: u64,
+    pub destination: Pubkey,
+    /// The proposal that authorised it; `None` for a direct withdrawal.
+    pub proposal: Option<u64>,
+}
+
+#[event]
+pub struct WithdrawalProposed {
+    pub id: u64,
+    pub amount: u64,
+    pub destination: Pubkey,
+    pub executable_at: i64,
+}
+
+#[event]
+pub struct WithdrawalApproved {
+    pub id: u64,
+    pub member: Pubkey,
+    pub approvals: u8,
+}
+
+#[event]
+pub struct WithdrawalCancelled {
+    pub id: u64,
+    pub guardian: Pubkey,
 }

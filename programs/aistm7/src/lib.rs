@@ -5,6 +5,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod buyback_pricing;
 pub mod constants;
 pub mod errors;
 pub mod events;
@@ -12,9 +13,10 @@ pub mod instructions;
 pub mod math;
 pub mod oracle;
 pub mod state;
+pub mod vault;
 
 pub use instructions::*;
-use state::AccessResult;
+use state::{AccessResult, RevenueEntry};
 
 declare_id!("666imxNugJ7XZpnhx46AUV4VTTFaitYTep6MwV7XYySM");
 
@@ -109,5 +111,49 @@ pub mod aistm7 {
 
     pub fn disconnect_wallet(ctx: Context<DisconnectWallet>) -> Result<()> {
         user::disconnect_wallet::handler(ctx)
+    }
+
+    pub fn initialize_buyback(ctx: Context<InitializeBuyback>, args: InitializeBuybackArgs) -> Result<()> {
+        admin::initialize_buyback::handler(ctx, args)
+    }
+
+    pub fn report_revenue(ctx: Context<ReportRevenue>, batch_seq: u64, entries: Vec<RevenueEntry>) -> Result<()> {
+        keeper::report_revenue::handler(ctx, batch_seq, entries)
+    }
+
+    pub fn execute_buy_order(ctx: Context<ExecuteBuyOrder>) -> Result<()> {
+        keeper::execute_buy_order::handler(ctx)
+    }
+
+    pub fn fill_buy_order(ctx: Context<FillBuyOrder>, amount: u64) -> Result<()> {
+        user::fill_buy_order::handler(ctx, amount)
+    }
+
+    pub fn close_expired_buy_order(ctx: Context<CloseExpiredBuyOrder>) -> Result<()> {
+        crank::close_expired_buy_order::handler(ctx)
+    }
+
+    pub fn cancel_buy_order(ctx: Context<CancelBuyOrder>) -> Result<()> {
+        admin::cancel_buy_order::handler(ctx)
+    }
+
+    pub fn withdraw_quote(ctx: Context<WithdrawQuote>, amount: u64) -> Result<()> {
+        admin::withdraw_quote::handler(ctx, amount)
+    }
+
+    pub fn propose_withdrawal(ctx: Context<ProposeWithdrawal>, amount: u64) -> Result<()> {
+        admin::propose_withdrawal::handler(ctx, amount)
+    }
+
+    pub fn approve_withdrawal(ctx: Context<ApproveWithdrawal>) -> Result<()> {
+        council::approve_withdrawal::handler(ctx)
+    }
+
+    pub fn execute_withdrawal(ctx: Context<ExecuteWithdrawal>) -> Result<()> {
+        crank::execute_withdrawal::handler(ctx)
+    }
+
+    pub fn cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
+        guardian::cancel_withdrawal::handler(ctx)
     }
 }

@@ -100,6 +100,28 @@ pub fn divergence_bps(a: i64, a_expo: i32, b: i64, b_expo: i32) -> Result<u64> {
     Ok(u64::try_from(bps).unwrap_or(u64::MAX))
 }
 
+/// `value * 10^exponent`, dividing (rounded down) for a negative exponent.
+pub fn shift_down(value: u128, exponent: i32) -> Result<u128> {
+    let factor = pow10(exponent.unsigned_abs())?;
+    if exponent >= 0 {
+        value.checked_mul(factor).ok_or_else(|| error!(Aistm7Error::MathOverflow))
+    } else {
+        Ok(value / factor)
+    }
+}
+
+/// `value * bps / 10_000`, rounded down.
+pub fn apply_bps(value: u128, bps: u16) -> Result<u128> {
+    value
+        .checked_mul(u128::from(bps))
+        .map(|scaled| scaled / BPS_DENOMINATOR)
+        .ok_or_else(|| error!(Aistm7Error::MathOverflow))
+}
+
+pub fn to_u64(value: u128) -> Result<u64> {
+    u64::try_from(value).map_err(|_| error!(Aistm7Error::MathOverflow))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

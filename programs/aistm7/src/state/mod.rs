@@ -1,4 +1,5 @@
 pub mod access_pass;
+pub mod buyback;
 pub mod config;
 pub mod fee_schedule;
 pub mod requirement;
@@ -6,6 +7,7 @@ pub mod token_params;
 pub mod wallet_link;
 
 pub use access_pass::*;
+pub use buyback::*;
 pub use config::*;
 pub use fee_schedule::*;
 pub use requirement::*;

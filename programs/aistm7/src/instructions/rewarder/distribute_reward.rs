@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{SEED_CONFIG, SEED_REWARD_VAULT};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::RewardPaid;
 use crate::state::Config;
+use crate::vault::transfer_from_vault;
 
 /// The rewarder pays `amount` from the reward vault, within the daily cap.
 #[derive(Accounts)]
@@ -40,19 +41,13 @@ pub fn handler(ctx: Context<DistributeReward>, reward_type: u8, amount: u64) -> 
     config.rewards.record(amount, now, cap)?;
 
     let accounts = &ctx.accounts;
-    let bump = [accounts.config.bump];
-    let seeds: &[&[u8]] = &[SEED_CONFIG, &bump];
-    token::transfer_checked(
-        CpiContext::new_with_signer(
-            accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: accounts.reward_vault.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.recipient_token.to_account_info(),
-                authority: accounts.config.to_account_info(),
-            },
-            &[seeds],
-        ),
+    transfer_from_vault(
+        &accounts.token_program.to_account_info(),
+        &accounts.reward_vault.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.recipient_token.to_account_info(),
+        &accounts.config.to_account_info(),
+        accounts.config.bump,
         amount,
         accounts.mint.decimals,
     )?;

@@ -1,0 +1,3 @@
+pub mod approve_withdrawal;
+
+pub use approve_withdrawal::*;

@@ -1,0 +1,51 @@
+//! Token moves out of vaults the config PDA owns, signed by the config seeds.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, TransferChecked};
+
+use crate::constants::SEED_CONFIG;
+
+/// Move `amount` of `mint` from a config-owned `from` to `to`.
+pub fn transfer_from_vault<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    config: &AccountInfo<'info>,
+    config_bump: u8,
+    amount: u64,
+    decimals: u8,
+) -> Result<()> {
+    let bump = [config_bump];
+    let seeds: &[&[u8]] = &[SEED_CONFIG, &bump];
+    token::transfer_checked(
+        CpiContext::new_with_signer(
+            token_program.clone(),
+            TransferChecked { from: from.clone(), mint: mint.clone(), to: to.clone(), authority: config.clone() },
+            &[seeds],
+        ),
+        amount,
+        decimals,
+    )
+}
+
+/// Burn `amount` from a config-owned `vault` (the buy-back burns what it buys).
+pub fn burn_from_vault<'info>(
+    token_program: &AccountInfo<'info>,
+    vault: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    config: &AccountInfo<'info>,
+    config_bump: u8,
+    amount: u64,
+) -> Result<()> {
+    let bump = [config_bump];
+    let seeds: &[&[u8]] = &[SEED_CONFIG, &bump];
+    token::burn(
+        CpiContext::new_with_signer(
+            token_program.clone(),
+            Burn { mint: mint.clone(), from: vault.clone(), authority: config.clone() },
+            &[seeds],
+        ),
+        amount,
+    )
+}

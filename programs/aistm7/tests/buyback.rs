@@ -1,0 +1,495 @@
+use aistm7::{
+    accounts,
+    constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_QUOTE_VAULT, SEED_WITHDRAWAL},
+    errors::Aistm7Error,
+    events::{BuyOrderClosed, BuyOrderFilled, BuyOrderOpened, RevenueReported},
+    instruction,
+    state::{BuyOrder, Buyback, BuybackParams, OrderStatus, QuoteRate, RevenueEntry, RevenueSource, WithdrawalProposal, ProposalStatus},
+    InitializeBuybackArgs,
+};
+use aistm7_tests::*;
+use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const USD_ZAR_FEED: [u8; 32] = [0xC3; 32];
+const ZAR: u64 = 100; // cents
+const TOKEN: u64 = 100_000_000;
+const QUOTE_FUNDS: u64 = 100_000_000_000; // 100,000 USD at 6 decimals
+
+struct Treasury {
+    env: Env,
+    keys: Vec<Keypair>,
+    council: Vec<Keypair>,
+    mint: Pubkey,
+    quote_mint: Pubkey,
+    token_feed: Keypair,
+    fx_feed: Keypair,
+    next_batch: u64,
+}
+
+fn params() -> BuybackParams {
+    BuybackParams {
+        quote_rate: QuoteRate::UsdViaPyth,
+        usd_zar_feed_id: USD_ZAR_FEED,
+        allocation_bps: 1_000,
+        min_allocation_cents: 10_000,
+        max_allocation_cents: 100_000_000,
+        max_slippage_bps: 100,
+        order_ttl_secs: 3_600,
+        daily_spend_cap: u64::MAX,
+        burn_on_fill: true,
+        direct_withdraw_limit: 1_000_000_000,
+        timelock_secs: 172_800,
+        approvals_required: 2,
+    }
+}
+
+fn order_pda(id: u64) -> Pubkey {
+    pda(&[SEED_ORDER, &id.to_le_bytes()])
+}
+
+fn escrow_pda(id: u64) -> Pubkey {
+    pda(&[SEED_ORDER_ESCROW, &id.to_le_bytes()])
+}
+
+async fn treasury() -> Treasury {
+    let Initialized { mut env, keys, mint } = initialized().await;
+    let admin = keys[0].insecure_clone();
+    env.fund(&admin.pubkey(), 10_000_000_000).await;
+    env.fund(&keys[2].pubkey(), 10_000_000_000).await;
+    let quote_mint = env.create_mint(6).await;
+    let council: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let init = ix(
+        aistm7::ID,
+        accounts::InitializeBuyback {
+            admin: admin.pubkey(),
+            config: config_pda(),
+            buyback: pda(&[SEED_BUYBACK]),
+            quote_mint,
+            quote_vault: pda(&[SEED_QUOTE_VAULT]),
+            token_program: anchor_spl::token::ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::InitializeBuyback {
+            args: InitializeBuybackArgs { params: params(), council: council.iter().map(|k| k.pubkey()).collect() },
+        },
+    );
+    env.send(&[init], &[&admin]).await.expect("initialize buyback");
+    let payer = env.payer();
+    let fund = spl_token::instruction::mint_to(&spl_token::ID, &quote_mint, &pda(&[SEED_QUOTE_VAULT]), &payer.pubkey(), &[], QUOTE_FUNDS).unwrap();
+    env.send(&[fund], &[]).await.unwrap();
+    let mut t = Treasury { env, keys, council, mint, quote_mint, token_feed: Keypair::new(), fx_feed: Keypair::new(), next_batch: 1 };
+    t.set_prices(15_000_000, 1_850_000_000).await; // $0.15; 18.5 ZAR per USD
+    t
+}
+
+impl Treasury {
+    async fn set_prices(&mut self, token: i64, usd_zar: i64) {
+        let now = self.env.clock().await.unix_timestamp;
+        let (token_feed, fx_feed) = (self.token_feed.insecure_clone(), self.fx_feed.insecure_clone());
+        self.env.write_price(&token_feed, price_args(PRIMARY_FEED, token, now)).await;
+        self.env.write_price(&fx_feed, price_args(USD_ZAR_FEED, usd_zar, now)).await;
+    }
+
+    fn report_ix(&self, signer: &Pubkey, batch_seq: u64, entries: Vec<RevenueEntry>) -> Instruction {
+        ix(
+            aistm7::ID,
+            accounts::ReportRevenue { keeper: *signer, config: config_pda(), buyback: pda(&[SEED_BUYBACK]) },
+            instruction::ReportRevenue { batch_seq, entries },
+        )
+    }
+
+    async fn report(&mut self, cents: u64) {
+        let keeper = self.keys[2].insecure_clone();
+        let entry = RevenueEntry { source: RevenueSource::CourseSale, amount_cents: cents };
+        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, vec![entry]);
+        self.env.send(&[ix], &[&keeper]).await.expect("report");
+        self.next_batch += 1;
+    }
+
+    async fn buyback(&mut self) -> Buyback {
+        self.env.account(&pda(&[SEED_BUYBACK])).await.unwrap()
+    }
+
+    async fn execute(&mut self) -> Result<Vec<String>, solana_transaction_error::TransactionError> {
+        let keeper = self.keys[2].insecure_clone();
+        let id = self.buyback().await.next_order_id;
+        let ix = ix(
+            aistm7::ID,
+            accounts::ExecuteBuyOrder {
+                keeper: keeper.pubkey(),
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                token_price: self.token_feed.pubkey(),
+                usd_zar_price: self.fx_feed.pubkey(),
+                quote_mint: self.quote_mint,
+                quote_vault: pda(&[SEED_QUOTE_VAULT]),
+                order: order_pda(id),
+                escrow: escrow_pda(id),
+                token_program: anchor_spl::token::ID,
+                system_program: anchor_lang::system_program::ID,
+            },
+            instruction::ExecuteBuyOrder {},
+        );
+        self.env.send(&[ix], &[&keeper]).await
+    }
+
+    fn fill_ix(&self, seller: &Pubkey, id: u64, seller_token: &Pubkey, seller_quote: &Pubkey, amount: u64) -> Instruction {
+        ix(
+            aistm7::ID,
+            accounts::FillBuyOrder {
+                seller: *seller,
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                order: order_pda(id),
+                escrow: escrow_pda(id),
+                mint: self.mint,
+                quote_mint: self.quote_mint,
+                seller_token: *seller_token,
+                seller_quote: *seller_quote,
+                buyback_vault: vault_pda(SEED_BUYBACK_VAULT, &self.mint),
+                token_price: self.token_feed.pubkey(),
+                usd_zar_price: self.fx_feed.pubkey(),
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::FillBuyOrder { amount },
+        )
+    }
+
+    fn close_ix(&self, id: u64) -> Instruction {
+        ix(
+            aistm7::ID,
+            accounts::CloseExpiredBuyOrder {
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                order: order_pda(id),
+                escrow: escrow_pda(id),
+                quote_vault: pda(&[SEED_QUOTE_VAULT]),
+                quote_mint: self.quote_mint,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::CloseExpiredBuyOrder {},
+        )
+    }
+}
+
+#[tokio::test]
+async fn allocation_rows_hold() {
+    let mut t = treasury().await;
+
+    // 100,000 ZAR: allocates 10,000 and uses all of it.
+    t.report(100_000 * ZAR).await;
+    let logs = t.execute().await.expect("execute");
+    let opened = &events::<BuyOrderOpened>(&logs)[0];
+    assert_eq!((opened.zar_allocated_cents, opened.revenue_used_cents), (10_000 * ZAR, 100_000 * ZAR));
+    // 10,000 ZAR / 18.5 = 540.540540 USD, rounded down.
+    assert_eq!(opened.quote_budget, 540_540_540);
+    assert_eq!(opened.limit_price, 151_500); // $0.15 + 1%
+    assert_eq!(t.buyback().await.available_cents(), 0);
+
+    // 999 ZAR: below the 100 ZAR minimum; nothing changes.
+    t.report(999 * ZAR).await;
+    assert_custom_error(t.execute().await, Aistm7Error::AllocationBelowMinimum.into());
+    let b = t.buyback().await;
+    assert_eq!((b.available_cents(), b.metrics.orders_opened), (999 * ZAR, 1));
+    t.report(ZAR).await;
+    let logs = t.execute().await.expect("1,000 ZAR allocates 100");
+    assert_eq!(events::<BuyOrderOpened>(&logs)[0].zar_allocated_cents, 100 * ZAR);
+
+    // 20,000,000 ZAR: capped at 1,000,000; 10,000,000 used, 10,000,000 left.
+    t.report(20_000_000 * ZAR).await;
+    let logs = t.execute().await.expect("capped");
+    let opened = &events::<BuyOrderOpened>(&logs)[0];
+    assert_eq!((opened.zar_allocated_cents, opened.revenue_used_cents), (1_000_000 * ZAR, 10_000_000 * ZAR));
+    assert_eq!(t.buyback().await.available_cents(), 10_000_000 * ZAR);
+}
+
+#[tokio::test]
+async fn revenue_batches_are_sequenced_and_checked() {
+    let mut t = treasury().await;
+    let keeper = t.keys[2].insecure_clone();
+    let entries = vec![
+        RevenueEntry { source: RevenueSource::CourseSale, amount_cents: 149_900 },
+        RevenueEntry { source: RevenueSource::Subscription, amount_cents: 9_900 },
+        RevenueEntry { source: RevenueSource::Other, amount_cents: 1 },
+    ];
+    let logs = t.env.send(&[t.report_ix(&keeper.pubkey(), 1, entries.clone())], &[&keeper]).await.unwrap();
+    let reported = &events::<RevenueReported>(&logs)[0];
+    assert_eq!((reported.batch_seq, reported.entries, reported.totals.total), (1, 3, 159_801));
+
+    let again = t.env.send(&[t.report_ix(&keeper.pubkey(), 1, entries.clone())], &[&keeper]).await;
+    assert_custom_error(again, Aistm7Error::BatchAlreadyRecorded.into());
+    let gap = t.env.send(&[t.report_ix(&keeper.pubkey(), 3, entries.clone())], &[&keeper]).await;
+    assert_custom_error(gap, Aistm7Error::BatchSequenceGap.into());
+    let zero = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: 0 }];
+    assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, zero)], &[&keeper]).await, Aistm7Error::ZeroAmount.into());
+    assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, vec![])], &[&keeper]).await, Aistm7Error::InvalidRevenueBatch.into());
+    let admin = t.keys[0].insecure_clone();
+    assert_custom_error(t.env.send(&[t.report_ix(&admin.pubkey(), 2, entries)], &[&admin]).await, Aistm7Error::Unauthorized.into());
+
+    let b = t.buyback().await;
+    assert_eq!((b.last_batch_seq, b.revenue.course_sale, b.revenue.subscription, b.revenue.other, b.revenue.total), (1, 149_900, 9_900, 1, 159_801));
+}
+
+#[tokio::test]
+async fn fills_pay_the_oracle_price_up_to_the_limit_and_burn() {
+    let mut t = treasury().await;
+    t.report(100_000 * ZAR).await;
+    t.execute().await.unwrap();
+    let seller = Keypair::new();
+    let (mint, quote_mint) = (t.mint, t.quote_mint);
+    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 10_000 * TOKEN).await;
+    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let supply_before = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+
+    // Above the limit (+1.01%): refused.
+    t.set_prices(15_151_500, 1_850_000_000).await;
+    let above = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN);
+    assert_custom_error(t.env.send(&[above], &[&seller]).await, Aistm7Error::PriceAboveLimit.into());
+    // At the limit exactly: 100 tokens at 151_500 units.
+    t.set_prices(15_150_000, 1_850_000_000).await;
+    let logs = t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN)], &[&seller]).await.unwrap();
+    let filled = &events::<BuyOrderFilled>(&logs)[0];
+    assert_eq!((filled.price, filled.quote_paid, filled.status), (151_500, 15_150_000, OrderStatus::Pending));
+    // Below: 1.5 tokens at $0.14 = 210_000 units.
+    t.set_prices(14_000_000, 1_850_000_000).await;
+    t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 150_000_000)], &[&seller]).await.unwrap();
+    assert_eq!(t.env.token_balance(&seller_quote).await, 15_150_000 + 210_000);
+    // More than the rest of the budget: refused; the exact rest completes it.
+    let order: BuyOrder = t.env.account(&order_pda(1)).await.unwrap();
+    let rest = order.remaining();
+    let too_much = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 10_000 * TOKEN);
+    assert_custom_error(t.env.send(&[too_much], &[&seller]).await, Aistm7Error::FillExceedsBudget.into());
+    // The fewest tokens that cost the whole rest (rounded down) at 140_000 per token.
+    let exact_tokens = (rest * TOKEN).div_ceil(140_000);
+    t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, exact_tokens)], &[&seller]).await.unwrap();
+
+    let order: BuyOrder = t.env.account(&order_pda(1)).await.unwrap();
+    assert_eq!((order.status, order.remaining()), (OrderStatus::Completed, 0));
+    let tokens_in = 100 * TOKEN + 150_000_000 + exact_tokens;
+    assert_eq!(order.tokens_acquired, tokens_in);
+    assert_eq!(t.env.token_balance(&seller_quote).await, 540_540_540);
+    let supply_after = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+    assert_eq!(supply_before - supply_after, tokens_in, "bought tokens are burned");
+    let m = t.buyback().await.metrics;
+    assert_eq!((m.quote_spent, m.tokens_acquired, m.tokens_burned, m.orders_completed), (540_540_540, tokens_in, tokens_in, 1));
+    let done = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, TOKEN);
+    assert_custom_error(t.env.send(&[done], &[&seller]).await, Aistm7Error::OrderNotPending.into());
+}
+
+#[tokio::test]
+async fn expired_orders_return_their_budget_exactly() {
+    let mut t = treasury().await;
+    let vault = pda(&[SEED_QUOTE_VAULT]);
+    t.report(100_000 * ZAR).await;
+    t.execute().await.unwrap();
+    let seller = Keypair::new();
+    let (mint, quote_mint) = (t.mint, t.quote_mint);
+    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
+    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN)], &[&seller]).await.unwrap();
+
+    assert_custom_error(t.env.send(&[t.close_ix(1)], &[]).await, Aistm7Error::OrderNotExpired.into());
+    t.env.advance_time(3_600).await;
+    t.set_prices(15_000_000, 1_850_000_000).await;
+    let late = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, TOKEN);
+    assert_custom_error(t.env.send(&[late], &[&seller]).await, Aistm7Error::OrderExpired.into());
+    let logs = t.env.send(&[t.close_ix(1)], &[]).await.unwrap();
+
+    let closed = &events::<BuyOrderClosed>(&logs)[0];
+    assert_eq!((closed.status, closed.quote_returned), (OrderStatus::Expired, 540_540_540 - 15_000_000));
+    assert_eq!(t.env.token_balance(&vault).await, QUOTE_FUNDS - 15_000_000);
+    assert_eq!(t.env.token_balance(&escrow_pda(1)).await, 0);
+    assert_custom_error(t.env.send(&[t.close_ix(1)], &[]).await, Aistm7Error::OrderNotPending.into());
+    assert_eq!(t.buyback().await.metrics.orders_expired, 1);
+}
+
+#[tokio::test]
+async fn withdrawals_need_council_approvals_and_the_time_lock() {
+    let mut t = treasury().await;
+    let (admin, guardian) = (t.keys[0].insecure_clone(), t.keys[1].insecure_clone());
+    let quote_mint = t.quote_mint;
+    let destination = t.env.create_token_account(&quote_mint, &Keypair::new().pubkey(), 0).await;
+    let vault = pda(&[SEED_QUOTE_VAULT]);
+    let withdraw = |amount: u64| {
+        ix(
+            aistm7::ID,
+            accounts::WithdrawQuote {
+                admin: admin.pubkey(),
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                quote_vault: vault,
+                quote_mint,
+                destination,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::WithdrawQuote { amount },
+        )
+    };
+    t.env.send(&[withdraw(1_000_000_000)], &[&admin]).await.expect("at the direct limit");
+    assert_custom_error(t.env.send(&[withdraw(1_000_000_001)], &[&admin]).await, Aistm7Error::WithdrawalNeedsApproval.into());
+
+    let propose = |id: u64| {
+        ix(
+            aistm7::ID,
+            accounts::ProposeWithdrawal {
+                admin: admin.pubkey(),
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]),
+                destination,
+                system_program: anchor_lang::system_program::ID,
+            },
+            instruction::ProposeWithdrawal { amount: 50_000_000_000 },
+        )
+    };
+    t.env.send(&[propose(1)], &[&admin]).await.unwrap();
+    t.env.send(&[propose(2)], &[&admin]).await.unwrap();
+    let approve = |member: &Pubkey, id: u64| {
+        ix(
+            aistm7::ID,
+            accounts::ApproveWithdrawal { member: *member, buyback: pda(&[SEED_BUYBACK]), proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]) },
+            instruction::ApproveWithdrawal {},
+        )
+    };
+    let execute = |id: u64| {
+        ix(
+            aistm7::ID,
+            accounts::ExecuteWithdrawal {
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]),
+                quote_vault: vault,
+                quote_mint,
+                destination,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::ExecuteWithdrawal {},
+        )
+    };
+    let (m0, m1) = (t.council[0].insecure_clone(), t.council[1].insecure_clone());
+
+    assert_custom_error(t.env.send(&[approve(&admin.pubkey(), 1)], &[&admin]).await, Aistm7Error::NotCouncilMember.into());
+    t.env.send(&[approve(&m0.pubkey(), 1)], &[&m0]).await.unwrap();
+    assert_custom_error(t.env.send(&[approve(&m0.pubkey(), 1)], &[&m0]).await, Aistm7Error::AlreadyApproved.into());
+    t.env.advance_time(172_800).await;
+    assert_custom_error(t.env.send(&[execute(1)], &[]).await, Aistm7Error::NotEnoughApprovals.into());
+    t.env.send(&[approve(&m1.pubkey(), 1)], &[&m1]).await.unwrap();
+    t.env.send(&[approve(&m0.pubkey(), 2)], &[&m0]).await.unwrap();
+    t.env.send(&[approve(&m1.pubkey(), 2)], &[&m1]).await.unwrap();
+    t.env.send(&[execute(1)], &[]).await.expect("approved and time-locked");
+    assert_eq!(t.env.token_balance(&destination).await, 51_000_000_000);
+    assert_custom_error(t.env.send(&[execute(1)], &[]).await, Aistm7Error::ProposalNotPending.into());
+
+    let cancel = |signer: &Pubkey| {
+        ix(
+            aistm7::ID,
+            accounts::CancelWithdrawal { guardian: *signer, config: config_pda(), proposal: pda(&[SEED_WITHDRAWAL, &2u64.to_le_bytes()]) },
+            instruction::CancelWithdrawal {},
+        )
+    };
+    assert_custom_error(t.env.send(&[cancel(&admin.pubkey())], &[&admin]).await, Aistm7Error::Unauthorized.into());
+    t.env.send(&[cancel(&guardian.pubkey())], &[&guardian]).await.unwrap();
+    let proposal: WithdrawalProposal = t.env.account(&pda(&[SEED_WITHDRAWAL, &2u64.to_le_bytes()])).await.unwrap();
+    assert_eq!(proposal.status, ProposalStatus::Cancelled);
+    assert_custom_error(t.env.send(&[execute(2)], &[]).await, Aistm7Error::ProposalNotPending.into());
+    assert_eq!(t.env.token_balance(&vault).await, QUOTE_FUNDS - 51_000_000_000);
+}
+
+#[tokio::test]
+async fn the_time_lock_holds_until_its_last_second() {
+    let mut t = treasury().await;
+    let admin = t.keys[0].insecure_clone();
+    let quote_mint = t.quote_mint;
+    let destination = t.env.create_token_account(&quote_mint, &Keypair::new().pubkey(), 0).await;
+    let proposal = pda(&[SEED_WITHDRAWAL, &1u64.to_le_bytes()]);
+    let propose = ix(
+        aistm7::ID,
+        accounts::ProposeWithdrawal {
+            admin: admin.pubkey(),
+            config: config_pda(),
+            buyback: pda(&[SEED_BUYBACK]),
+            proposal,
+            destination,
+            system_program: anchor_lang::system_program::ID,
+        },
+        instruction::ProposeWithdrawal { amount: 5_000_000_000 },
+    );
+    t.env.send(&[propose], &[&admin]).await.unwrap();
+    for member in [t.council[0].insecure_clone(), t.council[2].insecure_clone()] {
+        let approve = ix(
+            aistm7::ID,
+            accounts::ApproveWithdrawal { member: member.pubkey(), buyback: pda(&[SEED_BUYBACK]), proposal },
+            instruction::ApproveWithdrawal {},
+        );
+        t.env.send(&[approve], &[&member]).await.unwrap();
+    }
+    let execute = ix(
+        aistm7::ID,
+        accounts::ExecuteWithdrawal {
+            config: config_pda(),
+            buyback: pda(&[SEED_BUYBACK]),
+            proposal,
+            quote_vault: pda(&[SEED_QUOTE_VAULT]),
+            quote_mint,
+            destination,
+            token_program: anchor_spl::token::ID,
+        },
+        instruction::ExecuteWithdrawal {},
+    );
+
+    t.env.advance_time(172_799).await;
+    assert_custom_error(t.env.send(&[execute.clone()], &[]).await, Aistm7Error::TimelockNotElapsed.into());
+    t.env.advance_time(1).await;
+    t.env.send(&[execute], &[]).await.expect("at the time-lock");
+    assert_eq!(t.env.token_balance(&destination).await, 5_000_000_000);
+}
+
+#[tokio::test]
+async fn only_the_admin_cancels_and_substituted_vaults_are_refused() {
+    let mut t = treasury().await;
+    t.report(100_000 * ZAR).await;
+    t.execute().await.unwrap();
+    t.report(100_000 * ZAR).await;
+    t.execute().await.unwrap();
+    let (admin, keeper) = (t.keys[0].insecure_clone(), t.keys[2].insecure_clone());
+    let quote_mint = t.quote_mint;
+    let cancel = |signer: &Pubkey, escrow: Pubkey, quote_vault: Pubkey| {
+        ix(
+            aistm7::ID,
+            accounts::CancelBuyOrder {
+                admin: *signer,
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                order: order_pda(1),
+                escrow,
+                quote_vault,
+                quote_mint,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::CancelBuyOrder {},
+        )
+    };
+    let vault = pda(&[SEED_QUOTE_VAULT]);
+    let attacker_account = t.env.create_token_account(&quote_mint, &keeper.pubkey(), 0).await;
+
+    assert_custom_error(t.env.send(&[cancel(&keeper.pubkey(), escrow_pda(1), vault)], &[&keeper]).await, Aistm7Error::Unauthorized.into());
+    // Another order's escrow, or a refund to someone else's account: refused.
+    let wrong_escrow = t.env.send(&[cancel(&admin.pubkey(), escrow_pda(2), vault)], &[&admin]).await;
+    assert_custom_error(wrong_escrow, anchor_lang::error::ErrorCode::ConstraintAddress.into());
+    let wrong_vault = t.env.send(&[cancel(&admin.pubkey(), escrow_pda(1), attacker_account)], &[&admin]).await;
+    assert_custom_error(wrong_vault, anchor_lang::error::ErrorCode::ConstraintSeeds.into());
+    let seller = Keypair::new();
+    let mint = t.mint;
+    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
+    let mut fill = t.fill_ix(&seller.pubkey(), 1, &seller_token, &attacker_account, 100 * TOKEN);
+    fill.accounts[4].pubkey = escrow_pda(2);
+    assert_custom_error(t.env.send(&[fill], &[&seller]).await, anchor_lang::error::ErrorCode::ConstraintAddress.into());
+
+    let logs = t.env.send(&[cancel(&admin.pubkey(), escrow_pda(1), vault)], &[&admin]).await.unwrap();
+    assert_eq!(events::<BuyOrderClosed>(&logs)[0].status, OrderStatus::Cancelled);
+    assert_eq!(t.env.token_balance(&vault).await, QUOTE_FUNDS - 540_540_540);
+    assert_eq!(t.buyback().await.metrics.orders_cancelled, 1);
+    assert_eq!(t.env.token_balance(&attacker_account).await, 0);
+}
