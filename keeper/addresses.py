@@ -21,6 +21,11 @@ SEED_FEES = b"fees"
 SEED_CHARGE = b"charge"
 SEED_LINK = b"link"
 SEED_ACCESS = b"access"
+SEED_BUYBACK = b"buyback"
+SEED_QUOTE_VAULT = b"quote_vault"
+SEED_ORDER = b"order"
+SEED_ORDER_ESCROW = b"order_escrow"
+SEED_WITHDRAWAL = b"withdrawal"
 
 
 def pda(*seeds: bytes, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -69,3 +74,23 @@ def wallet_link_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def access_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """The `AccessPass` of `wallet`."""
     return pda(SEED_ACCESS, bytes(wallet), program_id=program_id)
+
+
+def buyback_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_BUYBACK, program_id=program_id)
+
+
+def quote_vault_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_QUOTE_VAULT, program_id=program_id)
+
+
+def order_pda(order_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_ORDER, order_id.to_bytes(8, "little"), program_id=program_id)
+
+
+def order_escrow_pda(order_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_ORDER_ESCROW, order_id.to_bytes(8, "little"), program_id=program_id)
+
+
+def withdrawal_pda(proposal_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    return pda(SEED_WITHDRAWAL, proposal_id.to_bytes(8, "little"), program_id=program_id)

@@ -19,7 +19,7 @@ from keeper.client import Aistm7Client
 from keeper.config import DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
-from keeper.state import Config, DataAndSlot, ServiceFee
+from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
 
 T = TypeVar("T")
 
@@ -28,11 +28,15 @@ config_app = typer.Typer(help="The program's config account.", no_args_is_help=T
 requirement_app = typer.Typer(help="The access requirement.", no_args_is_help=True)
 fees_app = typer.Typer(help="The service-fee schedule.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Links between wallets and off-chain users.", no_args_is_help=True)
+treasury_app = typer.Typer(help="The revenue-funded buy-order treasury.", no_args_is_help=True)
+orders_app = typer.Typer(help="Buy-orders.", no_args_is_help=True)
 keeper_app = typer.Typer(help="The keeper daemon.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(requirement_app, name="requirement")
 app.add_typer(fees_app, name="fees")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(treasury_app, name="treasury")
+app.add_typer(orders_app, name="buy-orders")
 app.add_typer(keeper_app, name="keeper")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
@@ -267,6 +271,65 @@ def wallet_unlink(rpc_url: str = RpcUrl, keypair: Path = KeypairPath) -> None:
         return str((await client.send([client.disconnect_wallet_ix(client.payer.pubkey())])).signature)
 
     typer.echo(f"unlinked in {_run_with(rpc_url, keypair, send)}")
+
+
+async def _treasury(client: Aistm7Client) -> dict[str, object] | None:
+    found = await client.fetch_buyback()
+    if found is None:
+        return None
+    b = found.data
+    m = b.metrics
+    vault = (await client.connection.get_token_account_balance(b.quote_vault)).value
+    config = await client.fetch_config()
+    decimals = 0 if config is None else config.data.mint_decimals
+    closed = m.orders_completed + m.orders_expired + m.orders_cancelled
+    return {
+        "slot": found.slot,
+        "quote_mint": str(b.quote_mint),
+        "quote_vault": str(b.quote_vault),
+        "quote_vault_balance": int(vault.amount),
+        "last_batch_seq": b.last_batch_seq,
+        "revenue_cents": dict(vars(b.revenue)),
+        "available_cents": b.available_cents,
+        "metrics": dict(vars(m)),
+        "average_price_quote_per_token": (
+            f"{(Decimal(m.quote_spent) / Decimal(m.tokens_acquired)).scaleb(decimals):f}" if m.tokens_acquired else None
+        ),
+        "success_rate": None if closed == 0 else m.orders_completed / closed,
+        "council": [str(member) for member in b.council],
+        "approvals_required": b.params.approvals_required,
+        "timelock_secs": b.params.timelock_secs,
+    }
+
+
+@treasury_app.command("show")
+def treasury_show(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
+    """Revenue per source, what is still available, buy-back metrics and the council."""
+    shown = _with_client(rpc_url, Keypair(), _treasury)
+    if shown is None:
+        typer.echo("no buy-order treasury yet", err=True)
+        raise typer.Exit(1)
+    _print(shown, as_json)
+
+
+async def _orders(client: Aistm7Client) -> list[BuyOrder]:
+    return sorted((BuyOrder.decode(raw) for _, raw in await client.fetch_all("BuyOrder")), key=lambda order: order.id)
+
+
+@orders_app.command("list")
+def buy_orders_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
+    """Every buy-order with its budget, fills and status."""
+    orders = _with_client(rpc_url, Keypair(), _orders)
+    if as_json:
+        rows = [{**vars(order), "escrow": str(order.escrow)} for order in orders]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'id':>5} {'status':<10} {'ZAR':>14} {'budget':>16} {'spent':>16} {'tokens':>20} {'limit':>12}")
+    for o in orders:
+        typer.echo(
+            f"{o.id:>5} {o.status:<10} {Decimal(o.zar_allocated_cents).scaleb(-2):>14} {o.quote_budget:>16} "
+            f"{o.quote_spent:>16} {o.tokens_acquired:>20} {o.limit_price:>12}"
+        )
 
 
 async def _watch(settings: Settings, interval: float, stop: asyncio.Event) -> None:

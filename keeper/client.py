@@ -19,6 +19,8 @@ from solana.rpc.types import TxOpts
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.rpc.errors import SendTransactionPreflightFailureMessage
+from solders.transaction_status import TransactionErrorFieldless
 from solders.signature import Signature
 from solders.transaction import Transaction
 
@@ -28,6 +30,10 @@ from keeper.idl import load_idl
 from keeper.state import (
     AccessPass,
     Authorities,
+    Buyback,
+    BuybackParams,
+    BuyOrder,
+    WithdrawalProposal,
     Config,
     DataAndSlot,
     OracleParams,
@@ -43,6 +49,13 @@ BLOCKHASH_POLL_SECS = 0.1
 # Signatures remembered to tell a repeat from a new transaction (more than a
 # blockhash lifetime of sends at any plausible rate of this client).
 SENT_MEMORY = 1024
+
+
+def _already_processed(exc: RPCException) -> bool:
+    error = exc.args[0]
+    return isinstance(error, SendTransactionPreflightFailureMessage) and isinstance(
+        error.data.err, TransactionErrorFieldless
+    ) and error.data.err == TransactionErrorFieldless.AlreadyProcessed
 
 
 @dataclass(frozen=True)
@@ -456,6 +469,206 @@ class Aistm7Client:
             .instruction()
         )
 
+    # --- buy-order treasury ---
+
+    def initialize_buyback_ix(
+        self, admin: Pubkey, quote_mint: Pubkey, params: BuybackParams, council: Sequence[Pubkey]
+    ) -> Instruction:
+        rate_type = self.program.type["QuoteRate"]
+        rate = (
+            rate_type.UsdViaPyth()
+            if params.quote_units_per_zar is None
+            else rate_type.FixedZar(quote_units_per_zar=params.quote_units_per_zar)
+        )
+        values = {name: value for name, value in vars(params).items() if name != "quote_units_per_zar"}
+        values["quote_rate"] = rate
+        values["usd_zar_feed_id"] = list(params.usd_zar_feed_id)
+        return (
+            self.program.methods["initialize_buyback"]
+            .args([{"params": values, "council": list(council)}])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "quote_mint": quote_mint,
+                    "quote_vault": addresses.quote_vault_pda(self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def report_revenue_ix(self, keeper: Pubkey, batch_seq: int, entries: Sequence[tuple[str, int]]) -> Instruction:
+        """`entries`: (source, ZAR cents) with source in course_sale / subscription / other."""
+        source_type = self.program.type["RevenueSource"]
+        variants = {"course_sale": source_type.CourseSale, "subscription": source_type.Subscription, "other": source_type.Other}
+        encoded = [{"source": variants[source](), "amount_cents": cents} for source, cents in entries]
+        return (
+            self.program.methods["report_revenue"]
+            .args([batch_seq, encoded])
+            .accounts({"keeper": keeper, "config": self.config_address(), "buyback": addresses.buyback_pda(self.program_id)})
+            .instruction()
+        )
+
+    def execute_buy_order_ix(
+        self, keeper: Pubkey, order_id: int, quote_mint: Pubkey, token_price: Pubkey, usd_zar_price: Pubkey
+    ) -> Instruction:
+        """Open order `order_id` (the buy-back's `next_order_id`)."""
+        return (
+            self.program.methods["execute_buy_order"]
+            .accounts(
+                {
+                    "keeper": keeper,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "token_price": token_price,
+                    "usd_zar_price": usd_zar_price,
+                    "quote_mint": quote_mint,
+                    "quote_vault": addresses.quote_vault_pda(self.program_id),
+                    "order": addresses.order_pda(order_id, self.program_id),
+                    "escrow": addresses.order_escrow_pda(order_id, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def fill_buy_order_ix(
+        self,
+        seller: Pubkey,
+        order_id: int,
+        mint: Pubkey,
+        quote_mint: Pubkey,
+        seller_token: Pubkey,
+        seller_quote: Pubkey,
+        token_price: Pubkey,
+        usd_zar_price: Pubkey,
+        amount: int,
+    ) -> Instruction:
+        return (
+            self.program.methods["fill_buy_order"]
+            .args([amount])
+            .accounts(
+                {
+                    "seller": seller,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "order": addresses.order_pda(order_id, self.program_id),
+                    "escrow": addresses.order_escrow_pda(order_id, self.program_id),
+                    "mint": mint,
+                    "quote_mint": quote_mint,
+                    "seller_token": seller_token,
+                    "seller_quote": seller_quote,
+                    "buyback_vault": addresses.buyback_vault_pda(mint, self.program_id),
+                    "token_price": token_price,
+                    "usd_zar_price": usd_zar_price,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def _order_refund_accounts(self, order_id: int, quote_mint: Pubkey) -> dict[str, Pubkey]:
+        return {
+            "config": self.config_address(),
+            "buyback": addresses.buyback_pda(self.program_id),
+            "order": addresses.order_pda(order_id, self.program_id),
+            "escrow": addresses.order_escrow_pda(order_id, self.program_id),
+            "quote_vault": addresses.quote_vault_pda(self.program_id),
+            "quote_mint": quote_mint,
+            "token_program": addresses.TOKEN_PROGRAM_ID,
+        }
+
+    def close_expired_buy_order_ix(self, order_id: int, quote_mint: Pubkey) -> Instruction:
+        accounts = self._order_refund_accounts(order_id, quote_mint)
+        return self.program.methods["close_expired_buy_order"].accounts(accounts).instruction()
+
+    def cancel_buy_order_ix(self, admin: Pubkey, order_id: int, quote_mint: Pubkey) -> Instruction:
+        accounts = {"admin": admin, **self._order_refund_accounts(order_id, quote_mint)}
+        return self.program.methods["cancel_buy_order"].accounts(accounts).instruction()
+
+    def withdraw_quote_ix(self, admin: Pubkey, quote_mint: Pubkey, destination: Pubkey, amount: int) -> Instruction:
+        return (
+            self.program.methods["withdraw_quote"]
+            .args([amount])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "quote_vault": addresses.quote_vault_pda(self.program_id),
+                    "quote_mint": quote_mint,
+                    "destination": destination,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def propose_withdrawal_ix(self, admin: Pubkey, proposal_id: int, destination: Pubkey, amount: int) -> Instruction:
+        """Propose withdrawal `proposal_id` (the buy-back's `next_proposal_id`)."""
+        return (
+            self.program.methods["propose_withdrawal"]
+            .args([amount])
+            .accounts(
+                {
+                    "admin": admin,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                    "destination": destination,
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def approve_withdrawal_ix(self, member: Pubkey, proposal_id: int) -> Instruction:
+        return (
+            self.program.methods["approve_withdrawal"]
+            .accounts(
+                {
+                    "member": member,
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                }
+            )
+            .instruction()
+        )
+
+    def execute_withdrawal_ix(self, proposal_id: int, quote_mint: Pubkey, destination: Pubkey) -> Instruction:
+        return (
+            self.program.methods["execute_withdrawal"]
+            .accounts(
+                {
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                    "quote_vault": addresses.quote_vault_pda(self.program_id),
+                    "quote_mint": quote_mint,
+                    "destination": destination,
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
+            .instruction()
+        )
+
+    def cancel_withdrawal_ix(self, guardian: Pubkey, proposal_id: int) -> Instruction:
+        return (
+            self.program.methods["cancel_withdrawal"]
+            .accounts(
+                {
+                    "guardian": guardian,
+                    "config": self.config_address(),
+                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                }
+            )
+            .instruction()
+        )
+
     # --- I/O ---
 
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> TxResult:
@@ -463,23 +676,27 @@ class Aistm7Client:
         confirmation and read the transaction back. A program error raises
         `ProgramFailure` naming it."""
         # The same instructions under the same blockhash make the same signature,
-        # which the cluster drops as already processed: wait for the next block.
+        # which the cluster refuses as already processed (sent by this client or
+        # by another one): each call is a new intent, so wait for the next block.
         while True:
             latest = (await self.connection.get_latest_blockhash(Confirmed)).value
             tx = Transaction.new_signed_with_payer(
                 list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
             )
-            if tx.signatures[0] not in self._sent:
+            if tx.signatures[0] in self._sent:
+                await asyncio.sleep(BLOCKHASH_POLL_SECS)
+                continue
+            self._sent.append(tx.signatures[0])
+            try:
+                signature = (await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)).value
                 break
-            await asyncio.sleep(BLOCKHASH_POLL_SECS)
-        self._sent.append(tx.signatures[0])
-        try:
-            signature = (await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)).value
-        except RPCException as exc:
-            failure = translate(exc, self.program_id, "aistm7") or translate(
-                exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"
-            )
-            raise (failure or exc) from exc
+            except RPCException as exc:
+                if _already_processed(exc):
+                    continue
+                failure = translate(exc, self.program_id, "aistm7") or translate(
+                    exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"
+                )
+                raise (failure or exc) from exc
         await self.connection.confirm_transaction(signature, Confirmed, last_valid_block_height=latest.last_valid_block_height)
         found = (await self.connection.get_transaction(signature, "json", Confirmed, 0)).value
         if found is None:
@@ -522,6 +739,23 @@ class Aistm7Client:
     async def fetch_wallet_link(self, wallet: Pubkey) -> DataAndSlot[WalletLink] | None:
         found = await self._fetch(addresses.wallet_link_pda(wallet, self.program_id))
         return None if found is None else DataAndSlot(WalletLink.decode(found[0]), found[1])
+
+    async def fetch_buyback(self) -> DataAndSlot[Buyback] | None:
+        found = await self._fetch(addresses.buyback_pda(self.program_id))
+        return None if found is None else DataAndSlot(Buyback.decode(found[0]), found[1])
+
+    async def fetch_buy_order(self, order_id: int) -> DataAndSlot[BuyOrder] | None:
+        found = await self._fetch(addresses.order_pda(order_id, self.program_id))
+        return None if found is None else DataAndSlot(BuyOrder.decode(found[0]), found[1])
+
+    async def fetch_withdrawal(self, proposal_id: int) -> DataAndSlot[WithdrawalProposal] | None:
+        found = await self._fetch(addresses.withdrawal_pda(proposal_id, self.program_id))
+        return None if found is None else DataAndSlot(WithdrawalProposal.decode(found[0]), found[1])
+
+    async def fetch_all(self, account_type: str) -> list[tuple[Pubkey, Any]]:
+        """Every program account of `account_type` (an IDL account name), decoded."""
+        found = await self.program.account[account_type].all()
+        return [(item.public_key, item.account) for item in found]
 
     async def fetch_config(self) -> DataAndSlot[Config] | None:
         found = await self._fetch(self.config_address())

@@ -18,13 +18,22 @@ from spl.token._layouts import MINT_LAYOUT
 
 from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
-from keeper.state import DEFAULT_SERVICES, TOKEN, Authorities, OracleParams, RequirementParams, TokenParams
+from keeper.state import (
+    DEFAULT_SERVICES,
+    TOKEN,
+    Authorities,
+    BuybackParams,
+    OracleParams,
+    RequirementParams,
+    TokenParams,
+)
 from keeper.token import create_mint_ixs, mint_to_ix, set_mint_authority_ix
 
 DEFAULT_DECIMALS = 8
 # The price feed local validators use (written there by mock_pyth); on a real
 # cluster pass the Pyth feed ids of the token.
 LOCALNET_FEED_ID = hashlib.sha256(b"aistm7 localnet AISTM7/USD").digest()
+LOCALNET_USD_ZAR_FEED_ID = hashlib.sha256(b"aistm7 localnet USD/ZAR").digest()
 
 
 @dataclass(frozen=True)
@@ -137,3 +146,17 @@ async def deploy(
     if steps == 0:
         log.info("config {} (mint {}) already deployed: nothing to do", client.config_address(), mint)
     return Deployment(mint, client.config_address(), roles, initialize)
+
+
+async def deploy_buyback(
+    client: Aistm7Client, admin: Keypair, quote_mint: Pubkey, params: BuybackParams, council: list[Pubkey]
+) -> bool:
+    """Create the buy-order treasury for `quote_mint` unless it exists; True when created."""
+    log = logger.bind(job="deploy")
+    existing = await client.fetch_buyback()
+    if existing is not None:
+        log.info("buy-order treasury exists (quote mint {})", existing.data.quote_mint)
+        return False
+    await client.send([client.initialize_buyback_ix(admin.pubkey(), quote_mint, params, council)], [admin])
+    log.info("created the buy-order treasury, quote vault {}", addresses.quote_vault_pda(client.program_id))
+    return True

@@ -232,3 +232,137 @@ class AccessPass:
     @classmethod
     def decode(cls, raw: Any) -> AccessPass:
         return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
+class BuybackParams:
+    """Mirrors `BuybackParams`; `quote_units_per_zar` set = a ZAR stablecoin
+    at that fixed rate, None = a USD stablecoin priced through the USD/ZAR feed."""
+
+    usd_zar_feed_id: bytes
+    quote_units_per_zar: int | None = None
+    allocation_bps: int = 1_000
+    min_allocation_cents: int = 10_000
+    max_allocation_cents: int = 100_000_000
+    max_slippage_bps: int = 100
+    order_ttl_secs: int = 86_400
+    daily_spend_cap: int = 2**64 - 1
+    burn_on_fill: bool = True
+    direct_withdraw_limit: int = 0
+    timelock_secs: int = 172_800
+    approvals_required: int = 1
+
+    @classmethod
+    def decode(cls, raw: Any) -> BuybackParams:
+        rate = raw.quote_rate
+        values = {name: getattr(raw, name) for name in cls.__dataclass_fields__ if hasattr(raw, name)}
+        values["usd_zar_feed_id"] = bytes(raw.usd_zar_feed_id)
+        values["quote_units_per_zar"] = getattr(rate, "quote_units_per_zar", None)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RevenueTotals:
+    course_sale: int
+    subscription: int
+    other: int
+    total: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> RevenueTotals:
+        return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
+class BuybackMetrics:
+    revenue_used_cents: int
+    zar_allocated_cents: int
+    quote_escrowed: int
+    quote_spent: int
+    quote_returned: int
+    tokens_acquired: int
+    tokens_burned: int
+    orders_opened: int
+    orders_completed: int
+    orders_expired: int
+    orders_cancelled: int
+    last_execution_at: int
+
+    @classmethod
+    def decode(cls, raw: Any) -> BuybackMetrics:
+        return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
+class Buyback:
+    quote_mint: Pubkey
+    quote_decimals: int
+    quote_vault: Pubkey
+    params: BuybackParams
+    council: list[Pubkey]
+    last_batch_seq: int
+    revenue: RevenueTotals
+    metrics: BuybackMetrics
+    spent_today: int
+    next_order_id: int
+    next_proposal_id: int
+
+    @property
+    def available_cents(self) -> int:
+        return self.revenue.total - self.metrics.revenue_used_cents
+
+    @classmethod
+    def decode(cls, raw: Any) -> Buyback:
+        return cls(
+            quote_mint=raw.quote_mint,
+            quote_decimals=raw.quote_decimals,
+            quote_vault=raw.quote_vault,
+            params=BuybackParams.decode(raw.params),
+            council=list(raw.council),
+            last_batch_seq=raw.last_batch_seq,
+            revenue=RevenueTotals.decode(raw.revenue),
+            metrics=BuybackMetrics.decode(raw.metrics),
+            spent_today=raw.spent_today,
+            next_order_id=raw.next_order_id,
+            next_proposal_id=raw.next_proposal_id,
+        )
+
+
+@dataclass(frozen=True)
+class BuyOrder:
+    id: int
+    zar_allocated_cents: int
+    revenue_used_cents: int
+    quote_budget: int
+    quote_spent: int
+    tokens_acquired: int
+    limit_price: int
+    created_at: int
+    expires_at: int
+    status: str
+    escrow: Pubkey
+
+    @classmethod
+    def decode(cls, raw: Any) -> BuyOrder:
+        values = {name: getattr(raw, name) for name in cls.__dataclass_fields__}
+        values["status"] = type(raw.status).__name__
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class WithdrawalProposal:
+    id: int
+    amount: int
+    destination: Pubkey
+    proposer: Pubkey
+    approvals: list[Pubkey]
+    created_at: int
+    executable_at: int
+    status: str
+
+    @classmethod
+    def decode(cls, raw: Any) -> WithdrawalProposal:
+        values = {name: getattr(raw, name) for name in cls.__dataclass_fields__}
+        values["approvals"] = list(raw.approvals)
+        values["status"] = type(raw.status).__name__
+        return cls(**values)

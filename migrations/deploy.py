@@ -6,6 +6,8 @@ the config. Idempotent: a second run changes nothing and says so.
 
 The deployer keypair is DIR/deployer.json (created when missing, funded from
 the faucet keypair on local validators); the mint keypair is DIR/mint.json.
+With --local-quote, a local USD stablecoin (DIR/quote-mint.json, 6 decimals)
+is created, the buy-order treasury set up on it and its vault funded.
 """
 
 from __future__ import annotations
@@ -21,13 +23,39 @@ from solders.system_program import TransferParams, transfer
 
 from keeper.client import Aistm7Client
 from keeper.config import DEFAULT_RPC_URL
-from keeper.deploy import LOCALNET_FEED_ID, deploy, load_or_create_keypair
-from keeper.state import NO_FEED, OracleParams
+from keeper.deploy import (
+    LOCALNET_FEED_ID,
+    LOCALNET_USD_ZAR_FEED_ID,
+    deploy,
+    deploy_buyback,
+    load_or_create_keypair,
+)
+from keeper.state import NO_FEED, BuybackParams, OracleParams
+from keeper.token import create_mint_ixs, mint_to_ix
+from spl.token.constants import MINT_LEN
+
+from keeper import addresses
+
+LOCAL_QUOTE_DECIMALS = 6
+LOCAL_QUOTE_FUNDS = 1_000_000 * 10**LOCAL_QUOTE_DECIMALS
 
 DEPLOYER_LAMPORTS = 100 * 10**9
 
 
-async def main(rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: OracleParams) -> None:
+async def local_quote(client: Aistm7Client, state_dir: Path) -> None:
+    """A local USD stablecoin, the buy-order treasury on it, and quote to spend."""
+    quote = load_or_create_keypair(state_dir / "quote-mint.json")
+    payer = client.payer.pubkey()
+    if (await client.connection.get_account_info(quote.pubkey(), Confirmed)).value is None:
+        rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+        await client.send(create_mint_ixs(payer, quote.pubkey(), payer, LOCAL_QUOTE_DECIMALS, rent), [quote])
+    params = BuybackParams(usd_zar_feed_id=LOCALNET_USD_ZAR_FEED_ID)
+    if await deploy_buyback(client, client.payer, quote.pubkey(), params, [payer]):
+        await client.send([mint_to_ix(quote.pubkey(), addresses.quote_vault_pda(), payer, LOCAL_QUOTE_FUNDS)])
+        logger.info("funded the quote vault with {} local quote units", LOCAL_QUOTE_FUNDS)
+
+
+async def main(rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: OracleParams, with_quote: bool) -> None:
     deployer = load_or_create_keypair(state_dir / "deployer.json")
     mint = load_or_create_keypair(state_dir / "mint.json")
     if faucet_path is not None:
@@ -44,6 +72,8 @@ async def main(rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: 
     client = Aistm7Client.connect(rpc_url, deployer)
     try:
         result = await deploy(client, mint, oracle)
+        if with_quote:
+            await local_quote(client, state_dir)
     finally:
         await client.close()
     logger.info("deployment: mint {} config {}", result.mint, result.config)
@@ -58,6 +88,7 @@ if __name__ == "__main__":
         "--primary-feed-id", type=bytes.fromhex, default=LOCALNET_FEED_ID, help="Pyth feed id (hex) pricing the token"
     )
     parser.add_argument("--backup-feed-id", type=bytes.fromhex, default=NO_FEED, help="optional second feed id (hex)")
+    parser.add_argument("--local-quote", action="store_true", help="create a local quote stablecoin and the treasury")
     args = parser.parse_args()
     oracle = OracleParams(primary_feed_id=args.primary_feed_id, backup_feed_id=args.backup_feed_id)
-    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle))
+    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, args.local_quote))

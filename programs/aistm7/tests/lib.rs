@@ -191,7 +191,7 @@ impl Env {
         // No metadata: the transaction was refused before it ran.
         let (logs, return_data) = match metadata {
             Some(m) => (
-                m.log_messages.iter().map(|l| host_hooks::normalize_log(l)).collect(),
+                host_hooks::normalize_logs(&m.log_messages),
                 m.return_data.map(|r| (r.program_id, r.data)),
             ),
             None => (Vec::new(), None),

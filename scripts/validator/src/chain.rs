@@ -383,5 +383,5 @@ fn execution_of(simulation: TransactionSimulationResult) -> Execution {
 }
 
 fn normalize(logs: Vec<String>) -> Vec<String> {
-    logs.iter().map(|line| host_hooks::normalize_log(line)).collect()
+    host_hooks::normalize_logs(&logs)
 }

@@ -26,11 +26,48 @@ const NATIVE_EVENT_PREFIX: &str = "Program log: Program data: ";
 
 /// Turn the log line of an event a native program logged into the line
 /// `sol_log_data` writes on-chain, so that event parsers read both alike.
-pub fn normalize_log(line: &str) -> String {
+fn normalize_event(line: &str) -> String {
     match line.strip_prefix(NATIVE_EVENT_PREFIX) {
         Some(data) => format!("Program data: {data}"),
         None => line.to_owned(),
     }
+}
+
+/// The program of a `Program <id> invoke [<depth>]` line.
+fn invoked_program(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("Program ")?;
+    let (program, depth) = rest.split_once(" invoke [")?;
+    depth.ends_with(']').then_some(program)
+}
+
+fn is_outcome(line: &str) -> bool {
+    line.starts_with("Program ") && (line.ends_with(" success") || line.contains(" failed: "))
+}
+
+/// A transaction's logs as an SBF run writes them. Native builtins add their
+/// own copy of the invoke and outcome lines the runtime writes (the CPI stub's
+/// invoke line with the caller's depth): the runtime's line is kept, the copy
+/// dropped. Event lines become `Program data:` lines.
+pub fn normalize_logs(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let line = normalize_event(line);
+        if let Some(previous) = out.last_mut() {
+            let same_invoke = matches!(
+                (invoked_program(previous), invoked_program(&line)),
+                (Some(a), Some(b)) if a == b
+            );
+            if same_invoke {
+                *previous = line;
+                continue;
+            }
+            if is_outcome(&line) && *previous == line {
+                continue;
+            }
+        }
+        out.push(line);
+    }
+    out
 }
 
 /// Define `fn $name` with the signature `solana_program_test::processor!`
@@ -56,10 +93,40 @@ macro_rules! native_entry {
 mod tests {
     use super::*;
 
+    fn lines(text: &[&str]) -> Vec<String> {
+        text.iter().map(|line| line.to_string()).collect()
+    }
+
     #[test]
     fn event_lines_are_rewritten_and_others_kept() {
-        assert_eq!(normalize_log("Program log: Program data: AAEC"), "Program data: AAEC");
-        assert_eq!(normalize_log("Program log: hello"), "Program log: hello");
-        assert_eq!(normalize_log("Program data: AAEC"), "Program data: AAEC");
+        let logs = lines(&["Program log: Program data: AAEC", "Program log: hello", "Program data: AAEC"]);
+        assert_eq!(normalize_logs(&logs), lines(&["Program data: AAEC", "Program log: hello", "Program data: AAEC"]));
+    }
+
+    #[test]
+    fn native_copies_of_invoke_and_outcome_lines_are_dropped() {
+        let native = lines(&[
+            "Program P invoke [1]",
+            "Program P invoke [1]",
+            "Program log: Instruction: Go",
+            "Program T invoke [1]",
+            "Program T invoke [2]",
+            "Program log: Instruction: Transfer",
+            "Program T success",
+            "Program T success",
+            "Program P failed: custom program error: 0x1",
+            "Program P failed: custom program error: 0x1",
+        ]);
+        assert_eq!(
+            normalize_logs(&native),
+            lines(&[
+                "Program P invoke [1]",
+                "Program log: Instruction: Go",
+                "Program T invoke [2]",
+                "Program log: Instruction: Transfer",
+                "Program T success",
+                "Program P failed: custom program error: 0x1",
+            ])
+        );
     }
 }
