@@ -54,6 +54,10 @@ fn escrow_pda(id: u64) -> Pubkey {
 }
 
 async fn treasury() -> Treasury {
+    treasury_with(params()).await
+}
+
+async fn treasury_with(params: BuybackParams) -> Treasury {
     let Initialized { mut env, keys, mint } = initialized().await;
     let admin = keys[0].insecure_clone();
     env.fund(&admin.pubkey(), 10_000_000_000).await;
@@ -72,7 +76,7 @@ async fn treasury() -> Treasury {
             system_program: anchor_lang::system_program::ID,
         },
         instruction::InitializeBuyback {
-            args: InitializeBuybackArgs { params: params(), council: council.iter().map(|k| k.pubkey()).collect() },
+            args: InitializeBuybackArgs { params, council: council.iter().map(|k| k.pubkey()).collect() },
         },
     );
     env.send(&[init], &[&admin]).await.expect("initialize buyback");
@@ -492,4 +496,58 @@ async fn only_the_admin_cancels_and_substituted_vaults_are_refused() {
     assert_eq!(t.env.token_balance(&vault).await, QUOTE_FUNDS - 540_540_540);
     assert_eq!(t.buyback().await.metrics.orders_cancelled, 1);
     assert_eq!(t.env.token_balance(&attacker_account).await, 0);
+}
+
+#[tokio::test]
+async fn a_zar_quote_at_a_fixed_rate_holds_bought_tokens_when_not_burning() {
+    let mut t = treasury_with(BuybackParams {
+        quote_rate: QuoteRate::FixedZar { quote_units_per_zar: 1_000_000 },
+        burn_on_fill: false,
+        ..params()
+    })
+    .await;
+    t.report(100_000 * ZAR).await;
+    let logs = t.execute().await.unwrap();
+    let opened = &events::<BuyOrderOpened>(&logs)[0];
+    // 10,000 ZAR at 1_000_000 units per ZAR; $0.15 * 18.5 = R2.775 per token, +1%.
+    assert_eq!((opened.quote_budget, opened.limit_price), (10_000_000_000, 2_802_750));
+    let seller = Keypair::new();
+    let (mint, quote_mint) = (t.mint, t.quote_mint);
+    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
+    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let supply = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+
+    t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN)], &[&seller]).await.unwrap();
+
+    assert_eq!(t.env.token_balance(&seller_quote).await, 277_500_000);
+    assert_eq!(t.env.token_balance(&vault_pda(SEED_BUYBACK_VAULT, &mint)).await, 100 * TOKEN);
+    assert_eq!(t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply, supply);
+    assert_eq!(t.buyback().await.metrics.tokens_burned, 0);
+}
+
+#[tokio::test]
+async fn the_daily_spend_cap_and_the_pause_stop_executions() {
+    let mut t = treasury_with(BuybackParams { daily_spend_cap: 600_000_000, ..params() }).await;
+    t.report(100_000 * ZAR).await;
+    t.execute().await.expect("540_540_540 within the cap");
+    t.report(100_000 * ZAR).await;
+    assert_custom_error(t.execute().await, Aistm7Error::DailySpendCapExceeded.into());
+    assert_eq!(t.buyback().await.metrics.orders_opened, 1);
+
+    t.env.advance_time(86_400).await;
+    t.set_prices(15_000_000, 1_850_000_000).await;
+    let guardian = t.keys[1].insecure_clone();
+    let pause = |on: bool| Instruction {
+        program_id: aistm7::ID,
+        accounts: vec![
+            anchor_lang::prelude::AccountMeta::new_readonly(guardian.pubkey(), true),
+            anchor_lang::prelude::AccountMeta::new(config_pda(), false),
+        ],
+        data: anchor_lang::InstructionData::data(&instruction::SetPaused { paused: on }),
+    };
+    t.env.send(&[pause(true)], &[&guardian]).await.unwrap();
+    assert_custom_error(t.execute().await, Aistm7Error::Paused.into());
+    t.env.send(&[pause(false)], &[&guardian]).await.unwrap();
+    t.execute().await.expect("a new day, unpaused");
+    assert_eq!(t.buyback().await.metrics.orders_opened, 2);
 }

@@ -231,3 +231,32 @@ async fn the_schedule_holds_32_services_with_short_names_and_only_the_admin_sets
     assert_custom_error(result, Aistm7Error::FeeScheduleFull.into());
     assert_eq!(f.schedule().await.services.len(), 32);
 }
+
+#[tokio::test]
+async fn charges_refuse_other_mints_and_pauses_stop_fees() {
+    let mut f = fees().await;
+    let (collector, guardian) = (f.keys[3].insecure_clone(), f.keys[1].insecure_clone());
+    f.env.fund(&collector.pubkey(), 1_000_000_000).await;
+    let (user, account) = f.user(1_000_000_000).await;
+    let other_mint = f.env.create_mint(8).await;
+    let foreign = f.env.create_token_account(&other_mint, &user.pubkey(), 1_000_000_000).await;
+    let approve = spl_token::instruction::approve(&spl_token::ID, &foreign, &pda(&[SEED_FEE_DELEGATE]), &user.pubkey(), &[], 1_000_000_000).unwrap();
+    f.env.send(&[approve], &[&user]).await.unwrap();
+
+    let result = f.env.send(&[charge_ix(&collector.pubkey(), &f.mint, &foreign, "search", [7; 32])], &[&collector]).await;
+    assert_custom_error(result, Aistm7Error::WrongMint.into());
+
+    let pause = |on: bool| {
+        ix(aistm7::ID, accounts::SetPaused { guardian: guardian.pubkey(), config: config_pda() }, instruction::SetPaused { paused: on })
+    };
+    f.env.send(&[pause(true)], &[&guardian]).await.unwrap();
+    let paid = f.env.send(&[pay_ix(&user.pubkey(), &f.mint, &account, "search")], &[&user]).await;
+    assert_custom_error(paid, Aistm7Error::Paused.into());
+    let charged = f.env.send(&[charge_ix(&collector.pubkey(), &f.mint, &account, "search", [8; 32])], &[&collector]).await;
+    assert_custom_error(charged, Aistm7Error::Paused.into());
+    f.env.send(&[pause(false)], &[&guardian]).await.unwrap();
+
+    assert_eq!(f.env.token_balance(&account).await, 1_000_000_000);
+    assert_eq!(f.env.token_balance(&foreign).await, 1_000_000_000);
+    assert!(f.env.raw_account(&pda(&[SEED_CHARGE, &[7; 32]])).await.is_none(), "no receipt for a refused charge");
+}

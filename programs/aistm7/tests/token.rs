@@ -156,3 +156,50 @@ async fn a_wallet_links_to_one_user_at_a_time() {
     assert!(env.ctx.banks_client.get_balance(wallet.pubkey()).await.unwrap() > before, "rent returned");
     env.send(&[link_ix(&wallet.pubkey(), [8; 32])], &[&wallet]).await.expect("relink after unlinking");
 }
+
+#[tokio::test]
+async fn token_admin_instructions_refuse_other_signers_owners_and_mints() {
+    let Initialized { mut env, keys, mint } = initialized().await;
+    let (admin, rewarder) = (keys[0].insecure_clone(), keys[4].insecure_clone());
+    let stranger = Keypair::new();
+    let strangers_tokens = env.create_token_account(&mint, &stranger.pubkey(), 100 * TOKEN).await;
+    let admin_tokens = env.create_token_account(&mint, &admin.pubkey(), 100 * TOKEN).await;
+    let other_mint = env.create_mint(8).await;
+    let foreign = env.create_token_account(&other_mint, &Keypair::new().pubkey(), 0).await;
+    let vault = vault_pda(SEED_REWARD_VAULT, &mint);
+    let fund = |signer: &Pubkey, source: Pubkey| {
+        ix(
+            aistm7::ID,
+            accounts::FundRewards { admin: *signer, config: config_pda(), mint, source, reward_vault: vault, token_program: anchor_spl::token::ID },
+            instruction::FundRewards { amount: 10 * TOKEN },
+        )
+    };
+    assert_custom_error(env.send(&[fund(&stranger.pubkey(), strangers_tokens)], &[&stranger]).await, Aistm7Error::Unauthorized.into());
+    assert_custom_error(env.send(&[fund(&admin.pubkey(), strangers_tokens)], &[&admin]).await, Aistm7Error::WrongTokenOwner.into());
+    env.send(&[fund(&admin.pubkey(), admin_tokens)], &[&admin]).await.unwrap();
+
+    let reward = ix(
+        aistm7::ID,
+        accounts::DistributeReward {
+            rewarder: rewarder.pubkey(),
+            config: config_pda(),
+            mint,
+            reward_vault: vault,
+            recipient_token: foreign,
+            token_program: anchor_spl::token::ID,
+        },
+        instruction::DistributeReward { reward_type: 0, amount: TOKEN },
+    );
+    assert_custom_error(env.send(&[reward], &[&rewarder]).await, Aistm7Error::WrongMint.into());
+    let params = ix(
+        aistm7::ID,
+        accounts::SetTokenParams { admin: stranger.pubkey(), config: config_pda() },
+        instruction::SetTokenParams { args: aistm7::SetTokenParamsArgs { max_supply: Some(1), ..Default::default() } },
+    );
+    assert_custom_error(env.send(&[params], &[&stranger]).await, Aistm7Error::Unauthorized.into());
+
+    assert_eq!(env.token_balance(&vault).await, 10 * TOKEN);
+    assert_eq!(env.token_balance(&strangers_tokens).await, 100 * TOKEN);
+    let config: Config = env.account(&config_pda()).await.unwrap();
+    assert_eq!(config.token_params, default_token_params());
+}
