@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import csv
 import hashlib
 import signal
 from typing import Awaitable, Callable, Optional, TypeVar
@@ -16,7 +17,9 @@ from loguru import logger
 from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
-from keeper.config import DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
+from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
+from keeper.jobs import push_revenue
+from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
@@ -29,6 +32,7 @@ requirement_app = typer.Typer(help="The access requirement.", no_args_is_help=Tr
 fees_app = typer.Typer(help="The service-fee schedule.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Links between wallets and off-chain users.", no_args_is_help=True)
 treasury_app = typer.Typer(help="The revenue-funded buy-order treasury.", no_args_is_help=True)
+revenue_app = typer.Typer(help="The keeper's revenue journal and its pushes on-chain.", no_args_is_help=True)
 orders_app = typer.Typer(help="Buy-orders.", no_args_is_help=True)
 keeper_app = typer.Typer(help="The keeper daemon.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -36,10 +40,12 @@ app.add_typer(requirement_app, name="requirement")
 app.add_typer(fees_app, name="fees")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(treasury_app, name="treasury")
+app.add_typer(revenue_app, name="revenue")
 app.add_typer(orders_app, name="buy-orders")
 app.add_typer(keeper_app, name="keeper")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
+JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
@@ -330,6 +336,76 @@ def buy_orders_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
             f"{o.id:>5} {o.status:<10} {Decimal(o.zar_allocated_cents).scaleb(-2):>14} {o.quote_budget:>16} "
             f"{o.quote_spent:>16} {o.tokens_acquired:>20} {o.limit_price:>12}"
         )
+
+
+def _record(journal_path: Path, events: list[RevenueEvent]) -> None:
+    journal = Journal(journal_path)
+    try:
+        added, duplicates = journal.add(events)
+    finally:
+        journal.close()
+    typer.echo(f"added {added}, duplicates {duplicates}")
+
+
+@revenue_app.command("add")
+def revenue_add(
+    source: str = typer.Option(..., help=f"One of {', '.join(SOURCES)}."),
+    amount: str = typer.Option(..., help="ZAR, at most two decimals, e.g. 1499.00."),
+    ref: str = typer.Option(..., help="External reference (invoice, payment id); each is recorded once."),
+    currency: str = typer.Option("ZAR", help="Only ZAR is accepted."),
+    journal: Path = JournalPath,
+) -> None:
+    """Journal one revenue event (pushed on-chain by `revenue push` or the daemon)."""
+    try:
+        event = RevenueEvent.checked(ref, source, amount, currency)
+    except InvalidRevenue as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _record(journal, [event])
+
+
+@revenue_app.command("import")
+def revenue_import(
+    file: Path = typer.Argument(..., help="CSV with a header: ref,source,amount[,currency][,received_at]."),
+    journal: Path = JournalPath,
+) -> None:
+    """Journal every row of a CSV file; any bad row refuses the whole file."""
+    try:
+        with file.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        events = [
+            RevenueEvent.checked(
+                row.get("ref") or "", row.get("source") or "", row.get("amount") or "",
+                row.get("currency") or "ZAR", row.get("received_at") or None,
+            )
+            for row in rows
+        ]
+    except (OSError, InvalidRevenue) as exc:
+        typer.echo(f"refused {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _record(journal, events)
+
+
+@revenue_app.command("push")
+def revenue_push(rpc_url: str = RpcUrl, keypair: Path = KeypairPath, journal: Path = JournalPath) -> None:
+    """Report every journaled event not yet on-chain (signed by the keeper keypair)."""
+    store = Journal(journal)
+    try:
+        result = _run_with(rpc_url, keypair, lambda client: push_revenue.run(client, store))
+    finally:
+        store.close()
+    typer.echo(f"pushed in {result.txs} transactions")
+
+
+@revenue_app.command("show")
+def revenue_show(journal: Path = JournalPath, as_json: bool = AsJson) -> None:
+    """Journal totals per source, what is confirmed on-chain, and the backlog."""
+    store = Journal(journal)
+    try:
+        totals: dict[str, object] = {**store.totals(), "last_confirmed_batch": store.last_confirmed_seq()}
+    finally:
+        store.close()
+    _print(totals, as_json)
 
 
 async def _watch(settings: Settings, interval: float, stop: asyncio.Event) -> None:

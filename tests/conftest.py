@@ -58,10 +58,10 @@ def validator_command(port: int, ledger: Path) -> list[str]:
     return [str(NATIVE_VALIDATOR), *flags]
 
 
-@pytest.fixture(scope="session")
-def rpc_url(xprocess, tmp_path_factory) -> Iterator[str]:
+def launch_validator(xprocess, name: str, ledger: Path) -> str:  # type: ignore[no-untyped-def]
+    """Start a validator under xprocess as `name`; returns its RPC URL."""
     port = _free_port()
-    command = validator_command(port, tmp_path_factory.mktemp("ledger"))
+    command = validator_command(port, ledger)
 
     class Starter(ProcessStarter):
         pattern = "JSON RPC URL"
@@ -69,8 +69,13 @@ def rpc_url(xprocess, tmp_path_factory) -> Iterator[str]:
         timeout = 120
         terminate_on_interrupt = True
 
-    xprocess.ensure("localnet", Starter)
-    yield f"http://127.0.0.1:{port}"
+    xprocess.ensure(name, Starter)
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def rpc_url(xprocess, tmp_path_factory) -> Iterator[str]:
+    yield launch_validator(xprocess, "localnet", tmp_path_factory.mktemp("ledger"))
     xprocess.getinfo("localnet").terminate()
 
 

@@ -1,0 +1,189 @@
+"""The revenue journal and its pushes, on a chain of their own (the keeper is
+the only reporter there): exactly-once across a crash, duplicates, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from solana.exceptions import SolanaRpcException
+from solders.keypair import Keypair
+from spl.token.constants import MINT_LEN
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.deploy import deploy, deploy_buyback
+from keeper.jobs import push_revenue
+from keeper.journal import InvalidRevenue, Journal, RevenueEvent, parse_amount
+from keeper.state import BuybackParams, OracleParams
+from keeper.token import create_mint_ixs
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _fund, launch_validator
+
+
+@dataclass(frozen=True)
+class Chain:
+    rpc_url: str
+    keeper: Keypair
+    keeper_file: Path
+
+
+@pytest.fixture(scope="module")
+def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-untyped-def]
+    rpc_url = launch_validator(xprocess, "localnet-revenue", tmp_path_factory.mktemp("revenue-ledger"))
+    roles = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
+    deployer = Keypair()
+    for key in (deployer, roles.admin, roles.keeper):
+        _fund(rpc_url, key, 10 * SOL)
+
+    async def setup() -> None:
+        client = Aistm7Client.connect(rpc_url, deployer)
+        try:
+            await deploy(client, Keypair(), OracleParams(primary_feed_id=PRIMARY_FEED), roles.authorities(), roles.admin)
+            quote = Keypair()
+            rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+            await client.send(create_mint_ixs(deployer.pubkey(), quote.pubkey(), deployer.pubkey(), 6, rent), [quote])
+            params = BuybackParams(usd_zar_feed_id=bytes([0xC3]) * 32)
+            await deploy_buyback(client, roles.admin, quote.pubkey(), params, [roles.admin.pubkey()])
+        finally:
+            await client.close()
+
+    asyncio.run(setup())
+    keeper_file = tmp_path_factory.mktemp("keys") / "keeper.json"
+    keeper_file.write_text(json.dumps(list(bytes(roles.keeper))))
+    yield Chain(rpc_url, roles.keeper, keeper_file)
+    xprocess.getinfo("localnet-revenue").terminate()
+
+
+def test_amounts_and_events_are_checked_before_they_are_journaled(tmp_path: Path) -> None:
+    assert parse_amount("1499.00") == 149_900
+    assert parse_amount("15") == 1_500
+    for bad in ("0", "-1", "1.001", "abc", "NaN", "Infinity"):
+        with pytest.raises(InvalidRevenue):
+            parse_amount(bad)
+    with pytest.raises(InvalidRevenue, match="unknown source"):
+        RevenueEvent.checked("INV-1", "donation", "10")
+    with pytest.raises(InvalidRevenue, match="currency"):
+        RevenueEvent.checked("INV-1", "other", "10", currency="USD")
+    journal = Journal(tmp_path / "j.sqlite3")
+    assert journal.add([RevenueEvent.checked("INV-1", "other", "10")]) == (1, 0)
+    assert journal.add([RevenueEvent.checked("INV-1", "course_sale", "99")]) == (0, 1)
+    assert journal.totals()["total"] == 1_000
+
+
+def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_a_bad_csv_row_refuses_the_whole_file(tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite3"
+    good = tmp_path / "good.csv"
+    good.write_text("ref,source,amount\nA-1,course_sale,1499.00\nA-2,subscription,99.99\nA-1,course_sale,1499.00\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,source,amount,currency\nB-1,other,10.00,ZAR\nB-2,other,5.00,EUR\n")
+
+    imported = aistm7("revenue", "import", str(good), "--journal", str(journal))
+    refused = aistm7("revenue", "import", str(bad), "--journal", str(journal))
+
+    assert imported.returncode == 0 and "added 2, duplicates 1" in imported.stdout
+    assert refused.returncode == 2 and "EUR" in refused.stderr
+    shown = json.loads(aistm7("revenue", "show", "--journal", str(journal), "--json").stdout)
+    assert (shown["total"], shown["course_sale"], shown["subscription"], shown["other"]) == (159_899, 149_900, 9_999, 0)
+
+
+CRASH_AFTER_SEND = """
+import asyncio, json, os, signal, sys
+from pathlib import Path
+from solana.exceptions import SolanaRpcException
+from solders.keypair import Keypair
+from keeper.client import Aistm7Client
+from keeper.jobs import push_revenue
+from keeper.journal import Journal
+
+async def main():
+    keeper = Keypair.from_bytes(bytes(json.loads(Path(sys.argv[2]).read_text())))
+    client = Aistm7Client.connect(sys.argv[1], keeper)
+    await push_revenue.run(client, Journal(Path(sys.argv[3])), after_send=lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def journal_path(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    """The keeper's journal for `chain`, kept across the tests that push."""
+    return tmp_path_factory.mktemp("keeper") / "journal.sqlite3"
+
+
+async def test_a_keeper_killed_after_sending_pushes_nothing_twice(chain: Chain, journal_path: Path) -> None:
+    path = journal_path
+    journal = Journal(path)
+    journal.add([RevenueEvent.checked(f"K-{n}", ("course_sale", "subscription", "other")[n % 3], f"{n}.25") for n in range(1, 41)])
+    expected = journal.totals()["total"]
+
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_SEND, chain.rpc_url, str(chain.keeper_file), str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert crashed.returncode == -9, crashed.stderr
+    pending = journal.pending_batch()
+    assert pending is not None and pending.seq == 1, "killed before the journal recorded the batch"
+
+    client = Aistm7Client.connect(chain.rpc_url, chain.keeper)
+    try:
+        result = await push_revenue.run(client, journal)
+        buyback = (await client.fetch_buyback()).data  # type: ignore[union-attr]
+    finally:
+        await client.close()
+
+    # Batch 1 was confirmed from the chain, not re-sent; the other 8 events went in batch 2.
+    assert result.txs == 1
+    assert buyback.last_batch_seq == 2 == journal.last_confirmed_seq()
+    assert buyback.revenue.total == expected == journal.totals()["confirmed"]
+    totals = journal.totals()
+    assert (buyback.revenue.course_sale, buyback.revenue.subscription, buyback.revenue.other) == (
+        totals["course_sale"], totals["subscription"], totals["other"],
+    )
+    assert totals["backlog_events"] == 0
+
+
+async def test_an_unreachable_rpc_loses_nothing_and_the_next_push_catches_up(chain: Chain, journal_path: Path) -> None:
+    journal = Journal(journal_path)
+    client = Aistm7Client.connect(chain.rpc_url, chain.keeper)
+    try:
+        before = (await client.fetch_buyback()).data  # type: ignore[union-attr]
+        journal.add([RevenueEvent.checked("U-1", "other", "12.34"), RevenueEvent.checked("U-2", "course_sale", "0.01")])
+        dead = Aistm7Client.connect("http://127.0.0.1:9", chain.keeper)
+        with pytest.raises(SolanaRpcException):
+            await push_revenue.run(dead, journal)
+        await dead.close()
+        assert journal.totals()["backlog_events"] == 2
+        assert (await client.fetch_buyback()).data.revenue.total == before.revenue.total  # type: ignore[union-attr]
+
+        result = await push_revenue.run(client, journal)
+        after = (await client.fetch_buyback()).data  # type: ignore[union-attr]
+    finally:
+        await client.close()
+
+    assert result.txs == 1
+    assert after.revenue.total - before.revenue.total == 1_235
+    assert after.last_batch_seq == before.last_batch_seq + 1 == journal.last_confirmed_seq()
+    assert after.revenue.total == journal.totals()["confirmed"]
+
+
+def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path) -> None:
+    journal = str(tmp_path / "j.sqlite3")
+    ok = aistm7("revenue", "add", "--source", "course_sale", "--amount", "1499.00", "--ref", "INV-1", "--journal", journal)
+    again = aistm7("revenue", "add", "--source", "course_sale", "--amount", "1499.00", "--ref", "INV-1", "--journal", journal)
+    bad = aistm7("revenue", "add", "--source", "course_sale", "--amount", "-5", "--ref", "INV-2", "--journal", journal)
+
+    assert ok.returncode == 0 and "added 1" in ok.stdout
+    assert again.returncode == 0 and "duplicates 1" in again.stdout
+    assert bad.returncode == 2 and "positive" in bad.stderr
+    assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
