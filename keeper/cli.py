@@ -8,7 +8,6 @@ import asyncio
 import json
 import csv
 import hashlib
-import signal
 from typing import Awaitable, Callable, Optional, TypeVar
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +15,10 @@ import typer
 from loguru import logger
 from solders.keypair import Keypair
 
+from keeper import daemon
 from keeper.client import Aistm7Client
-from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR, DEFAULT_RPC_URL, Settings
+from keeper.daemon import DaemonSettings
+from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR, DEFAULT_RPC_URL
 from keeper.jobs import push_revenue
 from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
 from keeper.deploy import load_keypair
@@ -408,49 +409,32 @@ def revenue_show(journal: Path = JournalPath, as_json: bool = AsJson) -> None:
     _print(totals, as_json)
 
 
-async def _watch(settings: Settings, interval: float, stop: asyncio.Event) -> None:
-    log = logger.bind(job="watch")
-    keypair = load_keypair(settings.keypair_path)
-    client = Aistm7Client.connect(settings.rpc_url, keypair)
-    log.info("keeper {} watching {} at {}", keypair.pubkey(), client.config_address(), settings.rpc_url)
-    last: dict[str, object] | None = None
-    try:
-        while not stop.is_set():
-            try:
-                found = await client.fetch_config()
-                if found is None:
-                    log.warning("config not initialized yet")
-                else:
-                    current = _config_dict(found.data, found.slot)
-                    slot = current.pop("slot")
-                    if current != last:
-                        log.info("config at slot {}: {}", slot, json.dumps(current))
-                        last = current
-            except Exception as exc:  # an RPC outage must not end the daemon
-                log.error("reading config failed: {}", exc)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
-    finally:
-        await client.close()
-        log.info("stopped")
-
-
 @keeper_app.command("run")
 def keeper_run(
     rpc_url: str = RpcUrl,
     keypair: Path = KeypairPath,
-    interval: float = typer.Option(10.0, "--interval", envvar="AISTM7_INTERVAL", help="Seconds between polls."),
+    journal: Path = JournalPath,
+    http_host: str = typer.Option("127.0.0.1", envvar="AISTM7_HTTP_HOST", help="Address of the HTTP endpoints."),
+    http_port: int = typer.Option(8787, envvar="AISTM7_HTTP_PORT", help="Port of /revenue, /health, /metrics."),
+    webhook_secret: Optional[str] = typer.Option(
+        None, envvar="AISTM7_WEBHOOK_SECRET", help="HMAC secret of revenue webhooks; without it POST /revenue answers 503."
+    ),
+    push_interval: float = typer.Option(30.0, envvar="AISTM7_PUSH_INTERVAL", help="Seconds between revenue pushes."),
 ) -> None:
-    """Run the keeper until SIGINT or SIGTERM; the step in flight finishes first."""
-    settings = Settings.from_env(rpc_url, keypair)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await _watch(settings, interval, stop)
-
-    asyncio.run(main())
+    """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first):
+    it pushes journaled revenue on-chain and serves POST /revenue (HMAC-signed
+    webhooks), GET /health and GET /metrics (Prometheus)."""
+    settings = DaemonSettings(
+        rpc_url=rpc_url,
+        keypair=keypair,
+        journal=journal,
+        http_host=http_host,
+        http_port=http_port,
+        webhook_secret=None if webhook_secret is None else webhook_secret.encode(),
+        push_interval_secs=push_interval,
+    )
+    try:
+        asyncio.run(daemon.run(settings))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc

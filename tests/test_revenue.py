@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 from solana.exceptions import SolanaRpcException
 from solders.keypair import Keypair
@@ -24,7 +26,8 @@ from keeper.jobs import push_revenue
 from keeper.journal import InvalidRevenue, Journal, RevenueEvent, parse_amount
 from keeper.state import BuybackParams, OracleParams
 from keeper.token import create_mint_ixs
-from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _fund, launch_validator
+from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, sign
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _free_port, _fund, launch_validator
 
 
 @dataclass(frozen=True)
@@ -187,3 +190,64 @@ def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path)
     assert again.returncode == 0 and "duplicates 1" in again.stdout
     assert bad.returncode == 2 and "positive" in bad.stderr
     assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
+
+
+async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(chain: Chain, journal_path: Path) -> None:
+    secret = b"shared-secret"
+    port = _free_port()
+    daemon = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "aistm7"), "keeper", "run", "--rpc-url", chain.rpc_url,
+            "--keypair", str(chain.keeper_file), "--journal", str(journal_path),
+            "--http-port", str(port), "--push-interval", "1",
+        ],
+        env={**os.environ, "AISTM7_WEBHOOK_SECRET": secret.decode()},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    client = Aistm7Client.connect(chain.rpc_url, chain.keeper)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            for _ in range(100):
+                try:
+                    if (await http.get("/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            before = (await client.fetch_buyback()).data.revenue.total  # type: ignore[union-attr]
+            body = json.dumps({"ref": "WH-1", "source": "subscription", "amount": "99.99"}).encode()
+            signed = {SIGNATURE_HEADER: sign(secret, body)}
+
+            first = await http.post("/revenue", content=body, headers=signed)
+            again = await http.post("/revenue", content=body, headers=signed)
+            tampered = await http.post("/revenue", content=body.replace(b"99.99", b"999.99"), headers=signed)
+            unsigned = await http.post("/revenue", content=body)
+            bad = json.dumps({"ref": "WH-2", "source": "subscription", "amount": 5}).encode()
+            invalid = await http.post("/revenue", content=bad, headers={SIGNATURE_HEADER: sign(secret, bad)})
+            huge = b"x" * (MAX_BODY_BYTES + 1)
+            too_large = await http.post("/revenue", content=huge, headers={SIGNATURE_HEADER: sign(secret, huge)})
+
+            assert (first.status_code, first.json()["status"]) == (201, "recorded")
+            assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+            assert (tampered.status_code, unsigned.status_code) == (401, 401)
+            assert invalid.status_code == 400 and "decimal string" in invalid.json()["error"]
+            assert too_large.status_code == 413
+            for _ in range(100):
+                total = (await client.fetch_buyback()).data.revenue.total  # type: ignore[union-attr]
+                if total != before:
+                    break
+                await asyncio.sleep(0.2)
+            assert total - before == 9_999, "pushed once, exactly"
+            health = (await http.get("/health")).json()
+            metrics = (await http.get("/metrics")).text
+        assert health["rpc_reachable"] and health["jobs"]["push_revenue"]["last_success"] is not None
+        assert 'aistm7_revenue_received_total{outcome="duplicate"} 1.0' in metrics
+        assert 'aistm7_revenue_received_total{outcome="bad_signature"} 2.0' in metrics
+        assert 'aistm7_job_runs_total{job="push_revenue"}' in metrics
+    finally:
+        await client.close()
+        daemon.send_signal(signal.SIGTERM)
+        output, _ = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, output
+    assert "stopped" in output
