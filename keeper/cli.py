@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import csv
+import sys
+import tomllib
 import hashlib
 from typing import Awaitable, Callable, Optional, TypeVar
 from decimal import Decimal
@@ -14,6 +16,7 @@ from pathlib import Path
 import typer
 from loguru import logger
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from keeper import daemon
 from keeper.client import Aistm7Client
@@ -409,21 +412,64 @@ def revenue_show(journal: Path = JournalPath, as_json: bool = AsJson) -> None:
     _print(totals, as_json)
 
 
+def _pubkey(text: Optional[str]) -> Optional[Pubkey]:
+    if text is None:
+        return None
+    try:
+        return Pubkey.from_string(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a public key: {text}") from exc
+
+
+@keeper_app.callback()
+def keeper_options(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(
+        None, "--config", envvar="AISTM7_CONFIG", help="TOML file whose [keeper] table sets `keeper run` options."
+    ),
+) -> None:
+    """Options come from flags, then AISTM7_* variables, then the --config file, then defaults."""
+    if config is not None:
+        try:
+            table = tomllib.loads(config.read_text()).get("keeper", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise typer.BadParameter(f"{config}: {exc}") from exc
+        ctx.default_map = {"run": {key.replace("-", "_"): value for key, value in table.items()}}
+
+
 @keeper_app.command("run")
 def keeper_run(
     rpc_url: str = RpcUrl,
     keypair: Path = KeypairPath,
     journal: Path = JournalPath,
     http_host: str = typer.Option("127.0.0.1", envvar="AISTM7_HTTP_HOST", help="Address of the HTTP endpoints."),
-    http_port: int = typer.Option(8787, envvar="AISTM7_HTTP_PORT", help="Port of /revenue, /health, /metrics."),
+    http_port: int = typer.Option(8787, envvar="AISTM7_HTTP_PORT", help="Port of the HTTP endpoints."),
     webhook_secret: Optional[str] = typer.Option(
         None, envvar="AISTM7_WEBHOOK_SECRET", help="HMAC secret of revenue webhooks; without it POST /revenue answers 503."
     ),
+    trigger_token: Optional[str] = typer.Option(
+        None, envvar="AISTM7_TRIGGER_TOKEN", help="Bearer token of POST /buy-orders/trigger; without it the trigger is refused."
+    ),
+    token_price: Optional[str] = typer.Option(None, envvar="AISTM7_TOKEN_PRICE", help="The token's Pyth price account."),
+    backup_price: Optional[str] = typer.Option(None, envvar="AISTM7_BACKUP_PRICE", help="The backup feed's price account."),
+    usd_zar_price: Optional[str] = typer.Option(None, envvar="AISTM7_USD_ZAR_PRICE", help="The USD/ZAR price account."),
     push_interval: float = typer.Option(30.0, envvar="AISTM7_PUSH_INTERVAL", help="Seconds between revenue pushes."),
+    refresh_interval: float = typer.Option(30.0, envvar="AISTM7_REFRESH_INTERVAL", help="Seconds between requirement checks."),
+    close_interval: float = typer.Option(300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between expired-order sweeps."),
+    buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
+    log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
 ) -> None:
-    """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first):
-    it pushes journaled revenue on-chain and serves POST /revenue (HMAC-signed
-    webhooks), GET /health and GET /metrics (Prometheus)."""
+    """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first).
+
+    Jobs: push_revenue (journal -> report_revenue), refresh_requirement and
+    execute_buy_order (when the price accounts are given; each simulated first,
+    so a no-op sends nothing), close_expired_orders. HTTP: POST /revenue
+    (HMAC-signed webhooks), GET /revenue, /status, /buy-orders, /health,
+    /metrics (Prometheus), POST /buy-orders/trigger (bearer token); see
+    keeper/openapi.yaml."""
+    if log_json:
+        logger.remove()
+        logger.add(sys.stderr, serialize=True)
     settings = DaemonSettings(
         rpc_url=rpc_url,
         keypair=keypair,
@@ -432,6 +478,13 @@ def keeper_run(
         http_port=http_port,
         webhook_secret=None if webhook_secret is None else webhook_secret.encode(),
         push_interval_secs=push_interval,
+        trigger_token=trigger_token,
+        token_price=_pubkey(token_price),
+        backup_price=_pubkey(backup_price),
+        usd_zar_price=_pubkey(usd_zar_price),
+        refresh_interval_secs=refresh_interval,
+        buyback_cron=buyback_cron,
+        close_interval_secs=close_interval,
     )
     try:
         asyncio.run(daemon.run(settings))

@@ -25,7 +25,9 @@ from solders.signature import Signature
 from solders.transaction import Transaction
 
 from keeper import addresses
-from keeper.errors import translate
+from anchorpy.error import extract_code_tx_error
+
+from keeper.errors import ProgramFailure, error_name, translate
 from keeper.idl import load_idl
 from keeper.state import (
     AccessPass,
@@ -705,6 +707,24 @@ class Aistm7Client:
         logs = list(meta.log_messages or []) if meta else []
         return_data = bytes(meta.return_data.data) if meta and meta.return_data else None
         return TxResult(signature, found.slot, logs, return_data)
+
+    async def simulate(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> ProgramFailure | None:
+        """What sending would do, without sending: None when it would succeed,
+        else the named program error (other failures raise)."""
+        latest = (await self.connection.get_latest_blockhash(Confirmed)).value
+        tx = Transaction.new_signed_with_payer(
+            list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
+        )
+        result = (await self.connection.simulate_transaction(tx, commitment=Confirmed)).value
+        if result.err is None:
+            return None
+        logs = list(result.logs or [])
+        for program_id, program in ((self.program_id, "aistm7"), (addresses.PYTH_RECEIVER_ID, "mock_pyth")):
+            code = extract_code_tx_error(result.err, program_id, logs)
+            name = None if code is None else error_name(code, program)
+            if code is not None and name is not None:
+                return ProgramFailure(code, name, logs)
+        raise RuntimeError(f"simulation failed: {result.err}")
 
     def events(self, logs: Sequence[str]) -> list[Event]:
         """The aistm7 events in a transaction's logs, in order."""

@@ -12,7 +12,9 @@ from loguru import logger
 
 from keeper.client import Aistm7Client
 from keeper.deploy import load_keypair
-from keeper.jobs import push_revenue
+from solders.pubkey import Pubkey
+
+from keeper.jobs import cranks, push_revenue
 from keeper.journal import Journal
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler
@@ -28,6 +30,13 @@ class DaemonSettings:
     http_port: int
     webhook_secret: bytes | None
     push_interval_secs: float
+    trigger_token: str | None = None
+    token_price: Pubkey | None = None
+    backup_price: Pubkey | None = None
+    usd_zar_price: Pubkey | None = None
+    refresh_interval_secs: float = 30.0
+    buyback_cron: str = "0 0 * * *"
+    close_interval_secs: float = 300.0
 
 
 async def run(settings: DaemonSettings) -> None:
@@ -38,11 +47,23 @@ async def run(settings: DaemonSettings) -> None:
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
     scheduler.add("push_revenue", lambda: push_revenue.run(client, journal), settings.push_interval_secs)
+    scheduler.add("close_expired_orders", lambda: cranks.close_expired_orders(client), settings.close_interval_secs)
+    if settings.token_price is None:
+        log.warning("no --token-price: refresh_requirement and execute_buy_order are not scheduled")
+    else:
+        prices = cranks.PriceAccounts(settings.token_price, settings.backup_price, settings.usd_zar_price)
+        scheduler.add(
+            "refresh_requirement", lambda: cranks.refresh_requirement(client, prices), settings.refresh_interval_secs
+        )
+        if settings.usd_zar_price is None:
+            log.warning("no --usd-zar-price: execute_buy_order is not scheduled")
+        else:
+            scheduler.add_cron("execute_buy_order", lambda: cranks.execute_buy_order(client, prices), settings.buyback_cron)
 
     async def slot() -> int:
         return (await client.connection.get_slot()).value
 
-    app = make_app(journal, metrics, scheduler, settings.webhook_secret, slot)
+    app = make_app(journal, metrics, scheduler, settings.webhook_secret, slot, settings.trigger_token, client)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

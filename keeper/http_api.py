@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 import time
 from typing import Awaitable, Callable
 
@@ -9,7 +11,9 @@ from aiohttp import web
 from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from keeper.client import Aistm7Client
 from keeper.journal import InvalidRevenue, Journal
+from keeper.state import BuyOrder
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler
 from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, parse_event, verified
@@ -18,7 +22,13 @@ SlotProbe = Callable[[], Awaitable[int]]
 
 
 def make_app(
-    journal: Journal, metrics: KeeperMetrics, scheduler: Scheduler, secret: bytes | None, slot: SlotProbe
+    journal: Journal,
+    metrics: KeeperMetrics,
+    scheduler: Scheduler,
+    secret: bytes | None,
+    slot: SlotProbe,
+    trigger_token: str | None,
+    client: Aistm7Client,
 ) -> web.Application:
     log = logger.bind(job="http")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -72,5 +82,45 @@ def make_app(
         metrics.journal_backlog.set(journal.totals()["backlog_events"])
         return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    app.add_routes([web.post("/revenue", revenue), web.get("/health", health), web.get("/metrics", prometheus)])
+    async def trigger(request: web.Request) -> web.Response:
+        expected = f"Bearer {trigger_token}" if trigger_token else None
+        given = request.headers.get("Authorization", "")
+        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.json_response({"error": "a valid bearer token is required"}, status=401)
+        if "execute_buy_order" not in scheduler.jobs:
+            return web.json_response({"error": "execute_buy_order is not configured"}, status=409)
+        status = await scheduler.run_now("execute_buy_order")
+        return web.json_response({"runs": status.runs, "errors": status.errors, "last_error": status.last_error})
+
+    async def status(_: web.Request) -> web.Response:
+        config = await client.fetch_config()
+        buyback = await client.fetch_buyback()
+        body: dict[str, object] = {"keeper": str(client.payer.pubkey()), "journal": journal.totals()}
+        if config is not None:
+            c = config.data
+            body["config"] = {"slot": config.slot, "paused": c.paused, "mint": str(c.mint), "requirement": vars(c.requirement)}
+        if buyback is not None:
+            b = buyback.data
+            body["treasury"] = {"last_batch_seq": b.last_batch_seq, "revenue": vars(b.revenue), "metrics": vars(b.metrics)}
+        return web.json_response(body, dumps=lambda value: json.dumps(value, default=str))
+
+    async def buy_orders(_: web.Request) -> web.Response:
+        orders = [{**vars(BuyOrder.decode(raw)), "address": str(key)} for key, raw in await client.fetch_all("BuyOrder")]
+        orders.sort(key=lambda order: order["id"])
+        return web.json_response(orders, dumps=lambda value: json.dumps(value, default=str))
+
+    async def revenue_totals(_: web.Request) -> web.Response:
+        return web.json_response({**journal.totals(), "last_confirmed_batch": journal.last_confirmed_seq()})
+
+    app.add_routes(
+        [
+            web.post("/revenue", revenue),
+            web.get("/revenue", revenue_totals),
+            web.get("/health", health),
+            web.get("/metrics", prometheus),
+            web.get("/status", status),
+            web.get("/buy-orders", buy_orders),
+            web.post("/buy-orders/trigger", trigger),
+        ]
+    )
     return app

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from loguru import logger
 
 from keeper.jobs import JobResult
@@ -31,10 +33,19 @@ class Scheduler:
     status: dict[str, JobStatus] = field(default_factory=dict)
     scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone="UTC"))
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
     def add(self, name: str, job: Job, seconds: float) -> None:
         """Run `job` every `seconds` (first run at once), never two at a time."""
+        self._schedule(name, job, IntervalTrigger(seconds=seconds), datetime.now(timezone.utc))
+
+    def add_cron(self, name: str, job: Job, crontab: str) -> None:
+        """Run `job` on a crontab schedule (UTC), e.g. "0 0 * * *" daily at midnight."""
+        self._schedule(name, job, CronTrigger.from_crontab(crontab, timezone="UTC"), None)
+
+    def _schedule(self, name: str, job: Job, trigger: object, first_run: datetime | None) -> None:
         self.status[name] = JobStatus()
+        self.jobs[name] = job
 
         async def tracked() -> None:
             task = asyncio.current_task()
@@ -45,15 +56,13 @@ class Scheduler:
             finally:
                 self.in_flight.discard(task)
 
-        self.scheduler.add_job(
-            tracked,
-            "interval",
-            seconds=seconds,
-            id=name,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(timezone.utc),
-        )
+        options = {} if first_run is None else {"next_run_time": first_run}
+        self.scheduler.add_job(tracked, trigger, id=name, max_instances=1, coalesce=True, **options)
+
+    async def run_now(self, name: str) -> JobStatus:
+        """Run a scheduled job at once (on demand), recorded like a scheduled run."""
+        await self.run(name, self.jobs[name])
+        return self.status[name]
 
     async def run(self, name: str, job: Job) -> None:
         log = logger.bind(job=name)

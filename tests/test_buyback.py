@@ -235,3 +235,32 @@ def test_treasury_show_and_buy_orders_list(rpc_url: str, treasury: Treasury) -> 
     assert shown["metrics"]["tokens_acquired"] == sum(order["tokens_acquired"] for order in orders)
     assert shown["metrics"]["quote_spent"] == sum(order["quote_spent"] for order in orders)
     assert shown["revenue_cents"]["total"] == sum(shown["revenue_cents"][s] for s in ("course_sale", "subscription", "other"))
+
+
+async def test_the_keeper_jobs_skip_no_ops_and_close_what_expired(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    from keeper.jobs.cranks import PriceAccounts, close_expired_orders, execute_buy_order
+
+    keeper = Aistm7Client.connect(rpc_url, roles.keeper)
+    try:
+        prices = PriceAccounts(treasury.token_feed.pubkey(), usd_zar=treasury.fx_feed.pubkey())
+        await set_prices(client, treasury)
+        available = (await client.fetch_buyback()).data.available_cents  # type: ignore[union-attr]
+        if available:
+            await execute_buy_order(keeper, prices)  # spend what earlier tests left
+        opened_before = (await client.fetch_buyback()).data.metrics.orders_opened  # type: ignore[union-attr]
+        assert (await execute_buy_order(keeper, prices)).txs == 0, "nothing to allocate: no transaction"
+        await report(client, roles, 100_000 * ZAR)
+        await set_prices(client, treasury)
+        assert (await execute_buy_order(keeper, prices)).txs == 1
+        advance(rpc_url, 3_600)
+        closed = await close_expired_orders(keeper)
+    finally:
+        await keeper.close()
+
+    metrics = (await client.fetch_buyback()).data.metrics  # type: ignore[union-attr]
+    assert metrics.orders_opened == opened_before + 1
+    assert closed.txs >= 1
+    pending = [raw for _, raw in await client.fetch_all("BuyOrder") if type(raw.status).__name__ == "Pending"]
+    assert pending == []

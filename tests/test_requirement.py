@@ -270,3 +270,27 @@ async def test_requirement_show_prints_the_effective_requirement(
     assert data["price"] == current.price and data["source"] == current.source
     assert data["price_age_secs"] == data["cluster_time"] - current.publish_time
     assert data["set_by"] == "price"
+
+
+async def test_the_refresh_job_sends_only_when_the_program_would_apply(
+    rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds
+) -> None:
+    from keeper.jobs.cranks import PriceAccounts, refresh_requirement
+
+    prices = PriceAccounts(feeds.primary.pubkey())
+    advance(rpc_url, 61)
+    await write(client, feeds.primary, PRIMARY_FEED, 20_000_000)
+    applied = await refresh_requirement(client, prices)
+    assert applied.txs == 1 and (await state(client)).price == 20_000_000
+    advance(rpc_url, 61)
+    signatures = len((await client.connection.get_signatures_for_address(deployment.config)).value)
+
+    await write(client, feeds.primary, PRIMARY_FEED, 20_100_000)  # +0.5%
+    skipped = await refresh_requirement(client, prices)
+
+    assert skipped.txs == 0
+    assert (await state(client)).price == 20_000_000
+    assert len((await client.connection.get_signatures_for_address(deployment.config)).value) == signatures
+    await write(client, feeds.primary, PRIMARY_FEED, 20_200_000)  # +1%
+    assert (await refresh_requirement(client, prices)).txs == 1
+    assert (await state(client)).price == 20_200_000

@@ -192,14 +192,17 @@ def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path)
     assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
 
 
-async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(chain: Chain, journal_path: Path) -> None:
+async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(
+    chain: Chain, journal_path: Path, tmp_path: Path
+) -> None:
     secret = b"shared-secret"
     port = _free_port()
+    config = tmp_path / "keeper.toml"
+    config.write_text(f'[keeper]\npush-interval = 1\nhttp-port = {port}\ntrigger-token = "t0k3n"\n')
     daemon = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "aistm7"), "keeper", "run", "--rpc-url", chain.rpc_url,
+            str(ROOT / ".venv" / "bin" / "aistm7"), "keeper", "--config", str(config), "run", "--rpc-url", chain.rpc_url,
             "--keypair", str(chain.keeper_file), "--journal", str(journal_path),
-            "--http-port", str(port), "--push-interval", "1",
         ],
         env={**os.environ, "AISTM7_WEBHOOK_SECRET": secret.decode()},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -240,8 +243,13 @@ async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(chain: Chai
                 await asyncio.sleep(0.2)
             assert total - before == 9_999, "pushed once, exactly"
             health = (await http.get("/health")).json()
+            no_token = await http.post("/buy-orders/trigger")
+            unconfigured = await http.post("/buy-orders/trigger", headers={"Authorization": "Bearer t0k3n"})
+            totals = (await http.get("/revenue")).json()
             metrics = (await http.get("/metrics")).text
         assert health["rpc_reachable"] and health["jobs"]["push_revenue"]["last_success"] is not None
+        assert (no_token.status_code, unconfigured.status_code) == (401, 409)
+        assert totals["backlog_events"] == 0 and totals["confirmed"] == totals["total"]
         assert 'aistm7_revenue_received_total{outcome="duplicate"} 1.0' in metrics
         assert 'aistm7_revenue_received_total{outcome="bad_signature"} 2.0' in metrics
         assert 'aistm7_job_runs_total{job="push_revenue"}' in metrics

@@ -1,0 +1,69 @@
+"""The cranks the keeper turns. Each first asks the program, by simulation,
+whether the call would do anything: a no-op (price moved too little, too soon,
+nothing to allocate) sends no transaction and costs nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loguru import logger
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
+from keeper.client import Aistm7Client
+from keeper.jobs import JobResult
+
+# Program answers that mean "nothing to do now", not a failure.
+REFRESH_NOOPS = {"BelowUpdateThreshold", "UpdateTooSoon"}
+EXECUTE_NOOPS = {"AllocationBelowMinimum"}
+
+
+@dataclass(frozen=True)
+class PriceAccounts:
+    token: Pubkey
+    backup: Pubkey | None = None
+    usd_zar: Pubkey | None = None
+
+
+async def _crank(client: Aistm7Client, job: str, ix: Instruction, noops: set[str]) -> JobResult:
+    log = logger.bind(job=job)
+    refusal = await client.simulate([ix])
+    if refusal is not None and refusal.name in noops:
+        log.debug("nothing to do: {}", refusal.name)
+        return JobResult()
+    if refusal is not None:
+        raise refusal
+    result = await client.send([ix])
+    log.info("sent {}", result.signature)
+    return JobResult(txs=1)
+
+
+async def refresh_requirement(client: Aistm7Client, prices: PriceAccounts) -> JobResult:
+    ix = client.refresh_requirement_ix(prices.token, prices.backup)
+    return await _crank(client, "refresh_requirement", ix, REFRESH_NOOPS)
+
+
+async def execute_buy_order(client: Aistm7Client, prices: PriceAccounts) -> JobResult:
+    if prices.usd_zar is None:
+        raise ValueError("execute_buy_order needs the USD/ZAR price account")
+    found = await client.fetch_buyback()
+    if found is None:
+        raise ValueError("the buy-order treasury is not initialized")
+    b = found.data
+    ix = client.execute_buy_order_ix(client.payer.pubkey(), b.next_order_id, b.quote_mint, prices.token, prices.usd_zar)
+    return await _crank(client, "execute_buy_order", ix, EXECUTE_NOOPS)
+
+
+async def close_expired_orders(client: Aistm7Client) -> JobResult:
+    """Return the budget of every pending order past its expiry."""
+    found = await client.fetch_buyback()
+    if found is None:
+        return JobResult()
+    now = await client.cluster_time()
+    txs = 0
+    for _, raw in await client.fetch_all("BuyOrder"):
+        if type(raw.status).__name__ == "Pending" and raw.expires_at <= now:
+            await client.send([client.close_expired_buy_order_ix(raw.id, found.data.quote_mint)])
+            logger.bind(job="close_expired_orders").info("closed expired order {}", raw.id)
+            txs += 1
+    return JobResult(txs=txs)
