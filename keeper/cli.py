@@ -458,6 +458,9 @@ def keeper_run(
     close_interval: float = typer.Option(300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between expired-order sweeps."),
     buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
+    priority_fee: bool = typer.Option(
+        True, "--priority-fee/--no-priority-fee", envvar="AISTM7_PRIORITY_FEE", help="Pay the median recent priority fee."
+    ),
 ) -> None:
     """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first).
 
@@ -485,6 +488,7 @@ def keeper_run(
         refresh_interval_secs=refresh_interval,
         buyback_cron=buyback_cron,
         close_interval_secs=close_interval,
+        priority_fee=priority_fee,
     )
     try:
         asyncio.run(daemon.run(settings))

@@ -3,8 +3,6 @@ sender that confirms, reads the transaction back and names program errors."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -15,12 +13,9 @@ from anchorpy.provider import Provider, Wallet
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
-from solana.rpc.types import TxOpts
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.rpc.errors import SendTransactionPreflightFailureMessage
-from solders.transaction_status import TransactionErrorFieldless
 from solders.signature import Signature
 from solders.transaction import Transaction
 
@@ -28,6 +23,7 @@ from keeper import addresses
 from anchorpy.error import extract_code_tx_error
 
 from keeper.errors import ProgramFailure, error_name, translate
+from keeper.tx import SEND_OPTS, Sender
 from keeper.idl import load_idl
 from keeper.state import (
     AccessPass,
@@ -46,18 +42,6 @@ from keeper.state import (
     WalletLink,
 )
 
-SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
-BLOCKHASH_POLL_SECS = 0.1
-# Signatures remembered to tell a repeat from a new transaction (more than a
-# blockhash lifetime of sends at any plausible rate of this client).
-SENT_MEMORY = 1024
-
-
-def _already_processed(exc: RPCException) -> bool:
-    error = exc.args[0]
-    return isinstance(error, SendTransactionPreflightFailureMessage) and isinstance(
-        error.data.err, TransactionErrorFieldless
-    ) and error.data.err == TransactionErrorFieldless.AlreadyProcessed
 
 
 @dataclass(frozen=True)
@@ -71,18 +55,24 @@ class TxResult:
 class Aistm7Client:
     """The aistm7 program (and mock_pyth on local validators) over one RPC connection."""
 
-    def __init__(self, connection: AsyncClient, payer: Keypair, program_id: Pubkey = addresses.PROGRAM_ID):
+    def __init__(
+        self,
+        connection: AsyncClient,
+        payer: Keypair,
+        program_id: Pubkey = addresses.PROGRAM_ID,
+        priority_fee: bool = False,
+    ):
         self.connection = connection
         self.payer = payer
         provider = Provider(connection, Wallet(payer), SEND_OPTS)
         self.program = Program(load_idl("aistm7"), program_id, provider)
         self.mock_pyth = Program(load_idl("mock_pyth"), addresses.PYTH_RECEIVER_ID, provider)
         self._events = EventParser(program_id, self.program.coder)
-        self._sent: deque[Signature] = deque(maxlen=SENT_MEMORY)
+        self.sender = Sender(connection, payer, str(connection._provider.endpoint_uri), priority_fee)
 
     @classmethod
-    def connect(cls, rpc_url: str, payer: Keypair) -> Aistm7Client:
-        return cls(AsyncClient(rpc_url, Confirmed), payer)
+    def connect(cls, rpc_url: str, payer: Keypair, priority_fee: bool = False) -> Aistm7Client:
+        return cls(AsyncClient(rpc_url, Confirmed), payer, priority_fee=priority_fee)
 
     async def close(self) -> None:
         await self.connection.close()
@@ -677,29 +667,13 @@ class Aistm7Client:
         """Sign with the payer and `signers`, send with preflight, wait for
         confirmation and read the transaction back. A program error raises
         `ProgramFailure` naming it."""
-        # The same instructions under the same blockhash make the same signature,
-        # which the cluster refuses as already processed (sent by this client or
-        # by another one): each call is a new intent, so wait for the next block.
-        while True:
-            latest = (await self.connection.get_latest_blockhash(Confirmed)).value
-            tx = Transaction.new_signed_with_payer(
-                list(instructions), self.payer.pubkey(), [self.payer, *signers], latest.blockhash
+        try:
+            signature = await self.sender.send(instructions, signers)
+        except RPCException as exc:
+            failure = translate(exc, self.program_id, "aistm7") or translate(
+                exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"
             )
-            if tx.signatures[0] in self._sent:
-                await asyncio.sleep(BLOCKHASH_POLL_SECS)
-                continue
-            self._sent.append(tx.signatures[0])
-            try:
-                signature = (await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)).value
-                break
-            except RPCException as exc:
-                if _already_processed(exc):
-                    continue
-                failure = translate(exc, self.program_id, "aistm7") or translate(
-                    exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"
-                )
-                raise (failure or exc) from exc
-        await self.connection.confirm_transaction(signature, Confirmed, last_valid_block_height=latest.last_valid_block_height)
+            raise (failure or exc) from exc
         found = (await self.connection.get_transaction(signature, "json", Confirmed, 0)).value
         if found is None:
             raise RuntimeError(f"confirmed transaction {signature} not found")

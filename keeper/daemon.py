@@ -37,12 +37,13 @@ class DaemonSettings:
     refresh_interval_secs: float = 30.0
     buyback_cron: str = "0 0 * * *"
     close_interval_secs: float = 300.0
+    priority_fee: bool = True
 
 
 async def run(settings: DaemonSettings) -> None:
     log = logger.bind(job="daemon")
     keypair = load_keypair(settings.keypair)
-    client = Aistm7Client.connect(settings.rpc_url, keypair)
+    client = Aistm7Client.connect(settings.rpc_url, keypair, priority_fee=settings.priority_fee)
     journal = Journal(settings.journal)
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
