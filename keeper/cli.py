@@ -459,7 +459,7 @@ def keeper_run(
     buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
     priority_fee: bool = typer.Option(
-        True, "--priority-fee/--no-priority-fee", envvar="AISTM7_PRIORITY_FEE", help="Pay the median recent priority fee."
+        True, "--priority-fee/--no-priority-fee", envvar="AISTM7_PRIORITY_FEE", help="Pay the 75th percentile of recent priority fees."
     ),
 ) -> None:
     """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 from typing import Sequence
 
 import httpx
@@ -63,15 +62,16 @@ class Sender:
         self._sent: set[Signature] = set()
 
     async def priority_ixs(self, instructions: Sequence[Instruction]) -> list[Instruction]:
-        """Compute-budget instructions paying the median recent price for the
-        accounts these instructions write (none when the price is zero)."""
+        """Compute-budget instructions paying the 75th percentile of recent
+        prices for the accounts these instructions write (none when zero)."""
         if not self.priority_fee:
             return []
         writable = sorted({str(meta.pubkey) for ix in instructions for meta in ix.accounts if meta.is_writable})
         body = {"jsonrpc": "2.0", "id": 1, "method": "getRecentPrioritizationFees", "params": [writable[:128]]}
         async with httpx.AsyncClient(timeout=10) as http:
             fees = (await http.post(self.rpc_url, json=body)).json().get("result") or []
-        price = int(statistics.median(fee["prioritizationFee"] for fee in fees)) if fees else 0
+        prices = sorted(int(fee["prioritizationFee"]) for fee in fees)
+        price = prices[(3 * (len(prices) - 1) + 3) // 4] if prices else 0
         if price == 0:
             return []
         return [set_compute_unit_limit(PRIORITY_CU_LIMIT), set_compute_unit_price(price)]

@@ -3,6 +3,7 @@ and pays the recent priority fee when asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import AsyncIterator
 
@@ -15,7 +16,7 @@ from solders.keypair import Keypair
 from solders.system_program import TransferParams, transfer
 
 from keeper.client import Aistm7Client
-from tests.conftest import _free_port
+from tests.conftest import SOL, _free_port, airdrop
 
 COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111"
 
@@ -68,13 +69,17 @@ async def test_a_lost_answer_is_checked_not_resent_blindly(deployer: Keypair, lo
     assert result.signature is not None
 
 
-async def test_priority_fees_follow_recent_prices(client: Aistm7Client, deployer: Keypair, rpc_url: str) -> None:
+async def test_priority_fees_follow_recent_prices(client: Aistm7Client, rpc_url: str) -> None:
+    # A fresh sender, so the recent prices for its accounts are the ones below.
+    sender = Keypair()
+    await airdrop(client, sender.pubkey(), SOL)
+    await asyncio.sleep(0.5)  # prices are per slot: keep the airdrop's zero out of the paid slot
     receiver = Keypair().pubkey()
-    paid = [set_compute_unit_price(7_000), transfer(TransferParams(from_pubkey=deployer.pubkey(), to_pubkey=receiver, lamports=1_000_000))]
-    await client.send(paid)
-    payer = Aistm7Client.connect(rpc_url, deployer, priority_fee=True)
+    paid = [set_compute_unit_price(7_000), transfer(TransferParams(from_pubkey=sender.pubkey(), to_pubkey=receiver, lamports=1_000_000))]
+    await client.send(paid, [sender])
+    payer = Aistm7Client.connect(rpc_url, sender, priority_fee=True)
     try:
-        ix = transfer(TransferParams(from_pubkey=deployer.pubkey(), to_pubkey=receiver, lamports=2_000_000))
+        ix = transfer(TransferParams(from_pubkey=sender.pubkey(), to_pubkey=receiver, lamports=2_000_000))
         result = await payer.send([ix])
         found = (await payer.connection.get_transaction(result.signature, "json", Confirmed, 0)).value
     finally:
