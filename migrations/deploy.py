@@ -20,7 +20,9 @@ from pathlib import Path
 from loguru import logger
 from solana.rpc.commitment import Confirmed
 from solders.system_program import TransferParams, transfer
+from spl.token.constants import MINT_LEN
 
+from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.config import DEFAULT_RPC_URL
 from keeper.deploy import (
@@ -32,9 +34,6 @@ from keeper.deploy import (
 )
 from keeper.state import NO_FEED, BuybackParams, OracleParams
 from keeper.token import create_mint_ixs, mint_to_ix
-from spl.token.constants import MINT_LEN
-
-from keeper import addresses
 
 LOCAL_QUOTE_DECIMALS = 6
 LOCAL_QUOTE_FUNDS = 1_000_000 * 10**LOCAL_QUOTE_DECIMALS

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import MemcmpOpts

@@ -19,7 +19,6 @@ from solana.exceptions import SolanaRpcException
 from solders.keypair import Keypair
 from spl.token.constants import MINT_LEN
 
-from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import deploy, deploy_buyback
 from keeper.jobs import push_revenue

@@ -1,4 +1,5 @@
-//! Token moves out of vaults the config PDA owns, signed by the config seeds.
+//! Token moves: out of vaults the config PDA owns (signed by the config
+//! seeds), and from a wallet's account signed by the wallet.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Burn, TransferChecked};
@@ -23,6 +24,27 @@ pub fn transfer_from_vault<'info>(
             token_program.clone(),
             TransferChecked { from: from.clone(), mint: mint.clone(), to: to.clone(), authority: config.clone() },
             &[seeds],
+        ),
+        amount,
+        decimals,
+    )
+}
+
+/// Move `amount` of `mint` from `from` to `to`, signed by `authority` (the
+/// account's owner or its approved delegate signing the transaction).
+pub fn transfer_signed<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    amount: u64,
+    decimals: u8,
+) -> Result<()> {
+    token::transfer_checked(
+        CpiContext::new(
+            token_program.clone(),
+            TransferChecked { from: from.clone(), mint: mint.clone(), to: to.clone(), authority: authority.clone() },
         ),
         amount,
         decimals,

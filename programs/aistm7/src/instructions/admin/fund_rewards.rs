@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{SEED_CONFIG, SEED_REWARD_VAULT};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::RewardVaultFunded;
 use crate::state::Config;
+use crate::vault::transfer_signed;
 
 /// The admin moves tokens from its own account into the reward vault.
 #[derive(Accounts)]
@@ -34,16 +35,12 @@ pub struct FundRewards<'info> {
 pub fn handler(ctx: Context<FundRewards>, amount: u64) -> Result<()> {
     require!(amount > 0, Aistm7Error::ZeroAmount);
     let accounts = &ctx.accounts;
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: accounts.source.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.reward_vault.to_account_info(),
-                authority: accounts.admin.to_account_info(),
-            },
-        ),
+    transfer_signed(
+        &accounts.token_program.to_account_info(),
+        &accounts.source.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.reward_vault.to_account_info(),
+        &accounts.admin.to_account_info(),
         amount,
         accounts.mint.decimals,
     )?;

@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{SEED_CONFIG, SEED_TREASURY};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::TreasuryDeposited;
 use crate::state::Config;
+use crate::vault::transfer_signed;
 
 /// Anyone may fund the treasury with the configured token; the new vault
 /// balance is returned (return data), so a calling program can read it.
@@ -38,16 +39,12 @@ pub struct DepositTreasury<'info> {
 pub fn handler(ctx: Context<DepositTreasury>, amount: u64) -> Result<u64> {
     require!(amount > 0, Aistm7Error::ZeroAmount);
     let accounts = &ctx.accounts;
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: accounts.funder_token.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.treasury_vault.to_account_info(),
-                authority: accounts.funder.to_account_info(),
-            },
-        ),
+    transfer_signed(
+        &accounts.token_program.to_account_info(),
+        &accounts.funder_token.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.treasury_vault.to_account_info(),
+        &accounts.funder.to_account_info(),
         amount,
         accounts.mint.decimals,
     )?;

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::buyback_pricing::{cost_of, token_price_in_quote};
 use crate::constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_CONFIG, SEED_ORDER};
@@ -8,7 +8,7 @@ use crate::errors::Aistm7Error;
 use crate::events::BuyOrderFilled;
 use crate::oracle::load_price;
 use crate::state::{BuyOrder, Buyback, Config, OrderStatus};
-use crate::vault::{burn_from_vault, transfer_from_vault};
+use crate::vault::{burn_from_vault, transfer_from_vault, transfer_signed};
 
 /// Any seller sells `amount` token base units into a pending buy-order at the
 /// fresh oracle price (never above the order's limit), paid from its escrow,
@@ -79,16 +79,12 @@ pub fn handler(ctx: Context<FillBuyOrder>, amount: u64) -> Result<()> {
     require!(paid <= order.remaining(), Aistm7Error::FillExceedsBudget);
 
     let accounts = &ctx.accounts;
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: accounts.seller_token.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.buyback_vault.to_account_info(),
-                authority: accounts.seller.to_account_info(),
-            },
-        ),
+    transfer_signed(
+        &accounts.token_program.to_account_info(),
+        &accounts.seller_token.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.buyback_vault.to_account_info(),
+        &accounts.seller.to_account_info(),
         amount,
         accounts.mint.decimals,
     )?;

@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{SEED_CONFIG, SEED_FEES, SEED_TREASURY};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::FeePaid;
 use crate::state::{Config, FeeSchedule};
+use crate::vault::transfer_signed;
 
 /// The user pays a service's fee from its own token account to the treasury.
 #[derive(Accounts)]
@@ -39,16 +40,12 @@ pub fn handler(ctx: Context<PayServiceFee>, service: String) -> Result<()> {
     let cost = ctx.accounts.fee_schedule.record_payment(&service, now)?;
     let accounts = &ctx.accounts;
     require!(accounts.payer_token.amount >= cost, Aistm7Error::InsufficientFeeBalance);
-    token::transfer_checked(
-        CpiContext::new(
-            accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: accounts.payer_token.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: accounts.treasury_vault.to_account_info(),
-                authority: accounts.payer.to_account_info(),
-            },
-        ),
+    transfer_signed(
+        &accounts.token_program.to_account_info(),
+        &accounts.payer_token.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.treasury_vault.to_account_info(),
+        &accounts.payer.to_account_info(),
         cost,
         accounts.mint.decimals,
     )?;
