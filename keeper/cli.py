@@ -61,6 +61,8 @@ def _config_dict(config: Config, slot: int) -> dict[str, object]:
     return {
         "slot": slot,
         "version": config.version,
+        "name": config.token_info.name,
+        "symbol": config.token_info.symbol,
         "mint": str(config.mint),
         "treasury_vault": str(config.treasury_vault),
         "authorities": {

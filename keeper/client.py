@@ -38,6 +38,7 @@ from keeper.state import (
     RequirementOverride,
     RequirementParams,
     ServiceFee,
+    TokenInfo,
     TokenParams,
     WalletLink,
 )
@@ -118,6 +119,7 @@ class Aistm7Client:
         oracle_params: OracleParams,
         requirement_params: RequirementParams = RequirementParams(),
         token_params: TokenParams = TokenParams(),
+        token_info: TokenInfo = TokenInfo(),
         program_data: Pubkey | None = None,
     ) -> Instruction:
         """`program_data` is required where the program is deployed with the
@@ -127,6 +129,7 @@ class Aistm7Client:
             "requirement_params": self._requirement_params(requirement_params),
             "oracle_params": self._oracle_params(oracle_params),
             "token_params": dict(vars(token_params)),
+            "token_info": dict(vars(token_info)),
         }
         return (
             self.program.methods["initialize"]

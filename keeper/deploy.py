@@ -25,6 +25,7 @@ from keeper.state import (
     BuybackParams,
     OracleParams,
     RequirementParams,
+    TokenInfo,
     TokenParams,
 )
 from keeper.token import create_mint_ixs, mint_to_ix, set_mint_authority_ix
@@ -85,6 +86,7 @@ async def deploy(
     admin: Keypair | None = None,
     requirement_params: RequirementParams = RequirementParams(),
     token_params: TokenParams = TokenParams(),
+    token_info: TokenInfo = TokenInfo(),
     initial_supply: int = INITIAL_SUPPLY,
     decimals: int = DEFAULT_DECIMALS,
 ) -> Deployment:
@@ -108,7 +110,7 @@ async def deploy(
             await client.send(create_mint_ixs(payer, mint, payer, decimals, rent), [mint_keypair])
             log.info("created mint {} ({} decimals)", mint, decimals)
         roles = authorities or Authorities.all(payer)
-        ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, token_params)
+        ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, token_params, token_info)
         initialize = await client.send([ix])
         log.info("initialized config {} in {}", client.config_address(), initialize.signature)
         steps += 1

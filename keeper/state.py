@@ -130,6 +130,18 @@ class TokenParams:
 
 
 @dataclass(frozen=True)
+class TokenInfo:
+    """Name (at most 32 bytes) and symbol (at most 10) the program records."""
+
+    name: str = "AISTM7"
+    symbol: str = "AISTM7"
+
+    @classmethod
+    def decode(cls, raw: Any) -> TokenInfo:
+        return from_fields(cls, raw)
+
+
+@dataclass(frozen=True)
 class RewardLedger:
     day: int
     paid_today: int
@@ -154,6 +166,7 @@ class Config:
     oracle_params: OracleParams
     requirement: RequirementState
     token_params: TokenParams
+    token_info: TokenInfo
     rewards: RewardLedger
 
     @classmethod
@@ -171,6 +184,7 @@ class Config:
             oracle_params=OracleParams.decode(raw.oracle_params),
             requirement=RequirementState.decode(raw.requirement),
             token_params=TokenParams.decode(raw.token_params),
+            token_info=TokenInfo.decode(raw.token_info),
             rewards=RewardLedger.decode(raw.rewards),
         )
 

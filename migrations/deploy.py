@@ -2,7 +2,7 @@
 the config. Idempotent: a second run changes nothing and says so.
 
     python migrations/deploy.py --rpc-url http://127.0.0.1:8899 --state-dir DIR [--faucet FILE]
-        [--primary-feed-id HEX] [--backup-feed-id HEX]
+        [--primary-feed-id HEX] [--backup-feed-id HEX] [--name NAME] [--symbol SYMBOL] [--local-quote]
 
 The deployer keypair is DIR/deployer.json (created when missing, funded from
 the faucet keypair on local validators); the mint keypair is DIR/mint.json.
@@ -32,7 +32,7 @@ from keeper.deploy import (
     deploy_buyback,
     load_or_create_keypair,
 )
-from keeper.state import NO_FEED, BuybackParams, OracleParams
+from keeper.state import NO_FEED, BuybackParams, OracleParams, TokenInfo
 from keeper.token import create_mint_ixs, mint_to_ix
 
 LOCAL_QUOTE_DECIMALS = 6
@@ -54,7 +54,9 @@ async def local_quote(client: Aistm7Client, state_dir: Path) -> None:
         logger.info("funded the quote vault with {} local quote units", LOCAL_QUOTE_FUNDS)
 
 
-async def main(rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: OracleParams, with_quote: bool) -> None:
+async def main(
+    rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: OracleParams, info: TokenInfo, with_quote: bool
+) -> None:
     deployer = load_or_create_keypair(state_dir / "deployer.json")
     mint = load_or_create_keypair(state_dir / "mint.json")
     if faucet_path is not None:
@@ -70,7 +72,7 @@ async def main(rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: 
             await funder.close()
     client = Aistm7Client.connect(rpc_url, deployer)
     try:
-        result = await deploy(client, mint, oracle)
+        result = await deploy(client, mint, oracle, token_info=info)
         if with_quote:
             await local_quote(client, state_dir)
     finally:
@@ -87,7 +89,10 @@ if __name__ == "__main__":
         "--primary-feed-id", type=bytes.fromhex, default=LOCALNET_FEED_ID, help="Pyth feed id (hex) pricing the token"
     )
     parser.add_argument("--backup-feed-id", type=bytes.fromhex, default=NO_FEED, help="optional second feed id (hex)")
+    parser.add_argument("--name", default=TokenInfo.name, help="token name (at most 32 bytes)")
+    parser.add_argument("--symbol", default=TokenInfo.symbol, help="token symbol (at most 10 bytes)")
     parser.add_argument("--local-quote", action="store_true", help="create a local quote stablecoin and the treasury")
     args = parser.parse_args()
     oracle = OracleParams(primary_feed_id=args.primary_feed_id, backup_feed_id=args.backup_feed_id)
-    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, args.local_quote))
+    info = TokenInfo(name=args.name, symbol=args.symbol)
+    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, info, args.local_quote))

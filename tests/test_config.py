@@ -62,6 +62,7 @@ async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment
     assert config.authorities == deployment.authorities
     assert config.mint == deployment.mint
     assert config.treasury_vault == addresses.treasury_pda(deployment.mint)
+    assert (config.token_info.name, config.token_info.symbol) == ("AISTM7", "AISTM7")
     assert config.reward_vault == addresses.reward_vault_pda(deployment.mint)
     assert config.buyback_vault == addresses.buyback_vault_pda(deployment.mint)
     assert deployment.initialize is not None

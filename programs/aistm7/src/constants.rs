@@ -33,6 +33,10 @@ pub const MAX_SERVICE_NAME_LEN: usize = 32;
 
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
+/// Longest token name and symbol in bytes (Metaplex's limits).
+pub const MAX_TOKEN_NAME_LEN: usize = 32;
+pub const MAX_TOKEN_SYMBOL_LEN: usize = 10;
+
 /// Layout version written into new config accounts.
 pub const CONFIG_VERSION: u8 = 1;
 

@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 
 use crate::state::{
     Authorities, BuybackParams, OracleParams, OrderStatus, PriceSource, RequirementOverride, RequirementParams,
-    RevenueTotals, ServiceTerms, TokenParams,
+    RevenueTotals, ServiceTerms, TokenInfo, TokenParams,
 };
 
 /// Emit an Anchor event, on SBF and natively alike.
@@ -36,6 +36,7 @@ pub struct ConfigInitialized {
     pub mint: Pubkey,
     pub treasury_vault: Pubkey,
     pub authorities: Authorities,
+    pub token_info: TokenInfo,
 }
 
 #[event]

@@ -32,6 +32,8 @@ async fn initialize_creates_config_and_treasury_once() {
     assert_eq!(emitted.len(), 1);
     assert_eq!(emitted[0].authorities, authorities);
     assert_eq!(emitted[0].mint, mint);
+    assert_eq!((config.token_info.name.as_str(), config.token_info.symbol.as_str()), ("AISTM7 Token", "AISTM7"));
+    assert_eq!(emitted[0].token_info, config.token_info);
 
     // A second initialize cannot take over the existing config.
     let other = Keypair::new();
@@ -60,5 +62,20 @@ async fn initialize_rejects_a_default_authority() {
         .await;
 
     assert_custom_error(result, Aistm7Error::InvalidAuthority.into());
+    assert!(env.raw_account(&config_pda()).await.is_none());
+}
+
+#[tokio::test]
+async fn initialize_rejects_an_empty_or_long_symbol() {
+    let mut env = Env::start().await;
+    let key = Keypair::new();
+    let mint = env.create_mint(8).await;
+    let payer = env.payer();
+    for symbol in ["", "ELEVENCHARS"] {
+        let mut args = default_initialize_args(authorities_of(&[&key, &key, &key, &key, &key]));
+        args.token_info.symbol = symbol.into();
+        let result = env.send(&[initialize_ix(&payer.pubkey(), &mint, args)], &[]).await;
+        assert_custom_error(result, Aistm7Error::InvalidParameter.into());
+    }
     assert!(env.raw_account(&config_pda()).await.is_none());
 }

@@ -21,7 +21,7 @@ use aistm7::{
     accounts,
     constants::*,
     instruction,
-    state::{Authorities, OracleParams, RequirementParams, TokenParams},
+    state::{Authorities, OracleParams, RequirementParams, TokenInfo, TokenParams},
     InitializeArgs,
 };
 use anchor_lang::prelude::Clock;
@@ -86,6 +86,7 @@ pub fn default_initialize_args(authorities: Authorities) -> InitializeArgs {
         requirement_params: default_requirement_params(),
         oracle_params: default_oracle_params(),
         token_params: default_token_params(),
+        token_info: TokenInfo { name: "AISTM7 Token".into(), symbol: "AISTM7".into() },
     }
 }
 

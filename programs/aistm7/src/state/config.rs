@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::Aistm7Error;
-use crate::state::{OracleParams, RequirementParams, RequirementState, RewardLedger, TokenParams};
+use crate::state::{OracleParams, RequirementParams, RequirementState, RewardLedger, TokenInfo, TokenParams};
 
 /// Who may do what. Plain keys, so a multisig vault can hold any role.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -62,6 +62,7 @@ pub struct Config {
     pub oracle_params: OracleParams,
     pub requirement: RequirementState,
     pub token_params: TokenParams,
+    pub token_info: TokenInfo,
     pub rewards: RewardLedger,
     pub _reserved: [u8; 128],
 }
@@ -72,7 +73,8 @@ impl Config {
         self.authorities.validate()?;
         self.requirement_params.validate(self.mint_decimals)?;
         self.oracle_params.validate()?;
-        self.token_params.validate()
+        self.token_params.validate()?;
+        self.token_info.validate()
     }
 
     pub fn require_not_paused(&self) -> Result<()> {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::SECONDS_PER_DAY;
+use crate::constants::{MAX_TOKEN_NAME_LEN, MAX_TOKEN_SYMBOL_LEN, SECONDS_PER_DAY};
 use crate::errors::Aistm7Error;
 
 /// Supply and reward limits.
@@ -15,6 +15,30 @@ pub struct TokenParams {
 impl TokenParams {
     pub fn validate(&self) -> Result<()> {
         require!(self.max_supply > 0, Aistm7Error::InvalidParameter);
+        Ok(())
+    }
+}
+
+/// The token's display name and symbol, as the program records them (the
+/// Metaplex metadata program is not part of this deployment).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct TokenInfo {
+    #[max_len(MAX_TOKEN_NAME_LEN)]
+    pub name: String,
+    #[max_len(MAX_TOKEN_SYMBOL_LEN)]
+    pub symbol: String,
+}
+
+impl TokenInfo {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            !self.name.is_empty() && self.name.len() <= MAX_TOKEN_NAME_LEN,
+            Aistm7Error::InvalidParameter
+        );
+        require!(
+            !self.symbol.is_empty() && self.symbol.len() <= MAX_TOKEN_SYMBOL_LEN,
+            Aistm7Error::InvalidParameter
+        );
         Ok(())
     }
 }

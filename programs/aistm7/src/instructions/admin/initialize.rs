@@ -8,7 +8,7 @@ use crate::constants::{
 use crate::errors::Aistm7Error;
 use crate::program::Aistm7;
 use crate::state::{
-    Authorities, Config, OracleParams, RequirementParams, RequirementState, RewardLedger, TokenParams,
+    Authorities, Config, OracleParams, RequirementParams, RequirementState, RewardLedger, TokenInfo, TokenParams,
 };
 use crate::emit_event;
 use crate::events::ConfigInitialized;
@@ -22,6 +22,7 @@ pub struct InitializeArgs {
     pub requirement_params: RequirementParams,
     pub oracle_params: OracleParams,
     pub token_params: TokenParams,
+    pub token_info: TokenInfo,
 }
 
 #[derive(Accounts)]
@@ -132,6 +133,7 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         oracle_params: args.oracle_params,
         requirement: RequirementState::UNPRICED,
         token_params: args.token_params,
+        token_info: args.token_info.clone(),
         rewards: RewardLedger::default(),
         _reserved: [0; 128],
     });
@@ -146,6 +148,7 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         mint: config.mint,
         treasury_vault: config.treasury_vault,
         authorities: config.authorities,
+        token_info: args.token_info,
     });
     Ok(())
 }
