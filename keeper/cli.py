@@ -460,6 +460,11 @@ def keeper_run(
     close_interval: float = typer.Option(300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between expired-order sweeps."),
     buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
+    alert_webhook: Optional[str] = typer.Option(None, envvar="AISTM7_ALERT_WEBHOOK", help="URL alerts are POSTed to."),
+    alert_price_bps: int = typer.Option(500, envvar="AISTM7_ALERT_PRICE_BPS", help="Price move that alerts (bps)."),
+    alert_requirement_bps: int = typer.Option(
+        1_000, envvar="AISTM7_ALERT_REQUIREMENT_BPS", help="Requirement move that alerts (bps)."
+    ),
     priority_fee: bool = typer.Option(
         True, "--priority-fee/--no-priority-fee", envvar="AISTM7_PRIORITY_FEE", help="Pay the 75th percentile of recent priority fees."
     ),
@@ -468,7 +473,8 @@ def keeper_run(
 
     Jobs: push_revenue (journal -> report_revenue), refresh_requirement and
     execute_buy_order (when the price accounts are given; each simulated first,
-    so a no-op sends nothing), close_expired_orders. HTTP: POST /revenue
+    so a no-op sends nothing), close_expired_orders, price_alerts (price or
+    requirement moves past a threshold: a warning and a webhook POST). HTTP: POST /revenue
     (HMAC-signed webhooks), GET /revenue, /status, /buy-orders, /health,
     /metrics (Prometheus), POST /buy-orders/trigger (bearer token); see
     keeper/openapi.yaml."""
@@ -491,6 +497,9 @@ def keeper_run(
         buyback_cron=buyback_cron,
         close_interval_secs=close_interval,
         priority_fee=priority_fee,
+        alert_webhook=alert_webhook,
+        alert_price_bps=alert_price_bps,
+        alert_requirement_bps=alert_requirement_bps,
     )
     try:
         asyncio.run(daemon.run(settings))

@@ -15,6 +15,7 @@ from keeper.deploy import load_keypair
 from solders.pubkey import Pubkey
 
 from keeper.jobs import cranks, push_revenue
+from keeper.jobs.price_alerts import PriceAlerts
 from keeper.journal import Journal
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler
@@ -38,6 +39,10 @@ class DaemonSettings:
     buyback_cron: str = "0 0 * * *"
     close_interval_secs: float = 300.0
     priority_fee: bool = True
+    alert_webhook: str | None = None
+    alert_price_bps: int = 500
+    alert_requirement_bps: int = 1_000
+    alert_interval_secs: float = 60.0
 
 
 async def run(settings: DaemonSettings) -> None:
@@ -53,6 +58,10 @@ async def run(settings: DaemonSettings) -> None:
         log.warning("no --token-price: refresh_requirement and execute_buy_order are not scheduled")
     else:
         prices = cranks.PriceAccounts(settings.token_price, settings.backup_price, settings.usd_zar_price)
+        alerts = PriceAlerts(
+            settings.token_price, settings.alert_price_bps, settings.alert_requirement_bps, settings.alert_webhook
+        )
+        scheduler.add("price_alerts", lambda: alerts.run(client), settings.alert_interval_secs)
         scheduler.add(
             "refresh_requirement", lambda: cranks.refresh_requirement(client, prices), settings.refresh_interval_secs
         )

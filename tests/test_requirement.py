@@ -294,3 +294,36 @@ async def test_the_refresh_job_sends_only_when_the_program_would_apply(
     await write(client, feeds.primary, PRIMARY_FEED, 20_200_000)  # +1%
     assert (await refresh_requirement(client, prices)).txs == 1
     assert (await state(client)).price == 20_200_000
+
+
+async def test_price_alerts_fire_on_a_five_percent_move_only(client: Aistm7Client, feeds: Feeds) -> None:
+    from aiohttp import web
+
+    from keeper.jobs.price_alerts import PriceAlerts
+    from tests.conftest import _free_port
+
+    received: list[dict[str, object]] = []
+
+    async def sink(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/alerts", sink)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    alerts = PriceAlerts(feeds.primary.pubkey(), webhook_url=f"http://127.0.0.1:{port}/alerts")
+    try:
+        await write(client, feeds.primary, PRIMARY_FEED, 20_000_000)
+        await alerts.run(client)  # first sight: the baseline
+        await write(client, feeds.primary, PRIMARY_FEED, 20_900_000)  # +4.5%
+        await alerts.run(client)
+        assert received == []
+        await write(client, feeds.primary, PRIMARY_FEED, 21_000_000)  # +5%
+        await alerts.run(client)
+    finally:
+        await runner.cleanup()
+
+    assert received == [{"alerts": [{"kind": "price", "price": 21_000_000, "expo": -8, "moved_bps": 500}]}]
