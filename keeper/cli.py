@@ -19,6 +19,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keeper import daemon
+from keeper.audit.cli import audit_app
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
 from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR, DEFAULT_RPC_URL
@@ -27,6 +28,8 @@ from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
+from keeper.views import fee_rows, requirement_dict
+from keeper.cli_common import AsJson, RpcUrl, with_client
 
 T = TypeVar("T")
 
@@ -47,10 +50,9 @@ app.add_typer(treasury_app, name="treasury")
 app.add_typer(revenue_app, name="revenue")
 app.add_typer(orders_app, name="buy-orders")
 app.add_typer(keeper_app, name="keeper")
+app.add_typer(audit_app, name="audit")
 
-RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
 JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
-AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
 )
@@ -75,19 +77,6 @@ def _config_dict(config: Config, slot: int) -> dict[str, object]:
     }
 
 
-def _with_client(rpc_url: str, signer: Keypair, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
-    """Run `action` with a client signing as `signer` (any key for reads)."""
-
-    async def run() -> T:
-        client = Aistm7Client.connect(rpc_url, signer)
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
-
-
 async def _config_and_time(client: Aistm7Client) -> tuple[DataAndSlot[Config], int] | None:
     """The config and the cluster time, or None when not initialized."""
     found = await client.fetch_config()
@@ -95,7 +84,7 @@ async def _config_and_time(client: Aistm7Client) -> tuple[DataAndSlot[Config], i
 
 
 def _require_config(rpc_url: str) -> tuple[DataAndSlot[Config], int]:
-    read = _with_client(rpc_url, Keypair(), _config_and_time)
+    read = with_client(rpc_url, Keypair(), _config_and_time)
     if read is None:
         typer.echo(f"no config account at {rpc_url}: the program is not initialized", err=True)
         raise typer.Exit(1)
@@ -122,39 +111,6 @@ def config_show(
     """Print the config: mint, treasury vault and every authority."""
     found, _ = _require_config(rpc_url)
     _print(_config_dict(found.data, found.slot), as_json)
-
-
-def _tokens(units: int, decimals: int) -> str:
-    """Base units as a decimal token amount, every digit kept."""
-    return f"{Decimal(units).scaleb(-decimals).normalize():f}"
-
-
-def requirement_dict(config: Config, now: int, slot: int) -> dict[str, object]:
-    """The effective requirement, the price that set it and its age."""
-    state = config.requirement
-    decimals = config.mint_decimals
-    effective = state.effective(now)
-    override = state.emergency_override
-    override_active = override is not None and now < override.expires_at
-    return {
-        "slot": slot,
-        "cluster_time": now,
-        "effective_units": effective,
-        "effective_tokens": None if effective is None else _tokens(effective, decimals),
-        "set_by": "override" if override_active else ("price" if state.required else "nothing yet"),
-        "computed_units": state.required,
-        "price": state.price,
-        "expo": state.expo,
-        "price_usd": f"{Decimal(state.price).scaleb(state.expo):f}" if state.required else None,
-        "source": state.source,
-        "publish_time": state.publish_time,
-        "price_age_secs": now - state.publish_time if state.required else None,
-        "updated_at": state.updated_at,
-        "breaker_tripped": state.breaker_tripped,
-        "paused": config.paused,
-        "override": None if override is None else {"units": override.amount, "expires_at": override.expires_at},
-        "params": dict(vars(config.requirement_params)),
-    }
 
 
 @requirement_app.command("show")
@@ -186,7 +142,7 @@ def _run_with(rpc_url: str, keypair: Path, action: Callable[[Aistm7Client], Awai
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     try:
-        return _with_client(rpc_url, signer, action)
+        return with_client(rpc_url, signer, action)
     except ProgramFailure as failure:
         typer.echo(f"refused by the program: {failure.name}", err=True)
         raise typer.Exit(1) from failure
@@ -197,26 +153,11 @@ def fees_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
     """Every service: cost, window, and how often and how much it was paid."""
     found, now = _require_config(rpc_url)
     decimals = found.data.mint_decimals
-    services = _with_client(rpc_url, Keypair(), _read_fees)
+    services = with_client(rpc_url, Keypair(), _read_fees)
     if services is None:
         typer.echo("no fee schedule yet", err=True)
         raise typer.Exit(1)
-    rows = [
-        {
-            "name": service.name,
-            "cost_units": service.terms.cost,
-            "cost_tokens": _tokens(service.terms.cost, decimals),
-            "active": service.terms.active,
-            "payable_now": service.terms.active
-            and service.terms.valid_from <= now
-            and (service.terms.valid_to == 0 or now < service.terms.valid_to),
-            "valid_from": service.terms.valid_from,
-            "valid_to": service.terms.valid_to or None,
-            "count": service.count,
-            "total_units": service.total,
-        }
-        for service in services
-    ]
+    rows = fee_rows(services, decimals, now)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -317,7 +258,7 @@ async def _treasury(client: Aistm7Client) -> dict[str, object] | None:
 @treasury_app.command("show")
 def treasury_show(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
     """Revenue per source, what is still available, buy-back metrics and the council."""
-    shown = _with_client(rpc_url, Keypair(), _treasury)
+    shown = with_client(rpc_url, Keypair(), _treasury)
     if shown is None:
         typer.echo("no buy-order treasury yet", err=True)
         raise typer.Exit(1)
@@ -331,7 +272,7 @@ async def _orders(client: Aistm7Client) -> list[BuyOrder]:
 @orders_app.command("list")
 def buy_orders_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
     """Every buy-order with its budget, fills and status."""
-    orders = _with_client(rpc_url, Keypair(), _orders)
+    orders = with_client(rpc_url, Keypair(), _orders)
     if as_json:
         rows = [{**vars(order), "escrow": str(order.escrow)} for order in orders]
         typer.echo(json.dumps(rows, indent=2))

@@ -59,6 +59,17 @@ class RequirementParams:
     def decode(cls, raw: Any) -> RequirementParams:
         return from_fields(cls, raw)
 
+    def required(self, price: int, expo: int, decimals: int) -> int:
+        """What `refresh_requirement` stores for `price * 10^expo` USD a token:
+        the target in base units rounded up, clamped to [min, max] whole tokens
+        (programs/aistm7/src/math.rs `tokens_for_usd`)."""
+        shift = decimals - 6 - expo
+        numerator: int = self.target_usd_micros * 10 ** max(shift, 0)
+        denominator: int = price * 10 ** max(-shift, 0)
+        units = -(-numerator // denominator)
+        whole: int = 10**decimals
+        return min(max(units, self.min_tokens * whole), self.max_tokens * whole)
+
 
 @dataclass(frozen=True)
 class OracleParams:

@@ -13,7 +13,7 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator, Sequence
 
 import pytest
 from solana.rpc.commitment import Confirmed
@@ -45,8 +45,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def validator_command(port: int, ledger: Path) -> list[str]:
-    flags = ["--rpc-port", str(port), "--ledger", str(ledger), "--reset"]
+def validator_command(port: int, ledger: Path, extra: Sequence[str] = ()) -> list[str]:
+    flags = ["--rpc-port", str(port), "--ledger", str(ledger), "--reset", *extra]
     real = shutil.which("solana-test-validator")
     deploy_dir = ROOT / "target" / "deploy"
     programs = {addresses.PROGRAM_ID: deploy_dir / "aistm7.so", addresses.PYTH_RECEIVER_ID: deploy_dir / "mock_pyth.so"}
@@ -58,10 +58,11 @@ def validator_command(port: int, ledger: Path) -> list[str]:
     return [str(NATIVE_VALIDATOR), *flags]
 
 
-def launch_validator(xprocess, name: str, ledger: Path) -> str:  # type: ignore[no-untyped-def]
-    """Start a validator under xprocess as `name`; returns its RPC URL."""
+def launch_validator(xprocess, name: str, ledger: Path, extra: Sequence[str] = ()) -> str:  # type: ignore[no-untyped-def]
+    """Start a validator under xprocess as `name` (with `extra` flags, such as
+    `--account ADDRESS FILE`); returns its RPC URL."""
     port = _free_port()
-    command = validator_command(port, ledger)
+    command = validator_command(port, ledger, extra)
 
     class Starter(ProcessStarter):
         pattern = "JSON RPC URL"

@@ -1,0 +1,1 @@
+"""Auditor tools: snapshot, history, invariants and the HTML report."""

@@ -1,0 +1,134 @@
+"""The program's event history, read back from transaction logs
+(`getSignaturesForAddress` + `getTransaction`, decoded with the IDL's event coder)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Iterable
+
+from loguru import logger
+from solana.rpc.commitment import Confirmed
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+
+from keeper.client import Aistm7Client
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "setup": ("ConfigInitialized", "BuybackInitialized", "AuthoritiesUpdated", "TokenParamsUpdated", "PauseChanged"),
+    "requirement": (
+        "RequirementUpdated",
+        "RequirementParamsUpdated",
+        "OracleParamsUpdated",
+        "RequirementOverrideSet",
+        "CircuitBreakerTripped",
+        "CircuitBreakerReset",
+    ),
+    "access": ("AccessVerified",),
+    "token": ("TokensMinted", "TreasuryDeposited"),
+    "fees": ("FeePaid", "ServiceFeeSet"),
+    "rewards": ("RewardPaid", "RewardVaultFunded"),
+    "wallets": ("WalletLinked", "WalletUnlinked"),
+    "revenue": ("RevenueReported",),
+    "buy-orders": ("BuyOrderOpened", "BuyOrderClosed"),
+    "fills": ("BuyOrderFilled",),
+    "withdrawals": ("QuoteWithdrawn", "WithdrawalProposed", "WithdrawalApproved", "WithdrawalCancelled"),
+}
+KIND_OF = {event: kind for kind, events in KINDS.items() for event in events}
+_PAGE = 1_000
+"""getSignaturesForAddress returns at most 1,000 signatures a call."""
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    signature: str
+    slot: int
+    block_time: int | None
+    index: int
+    """Position among the transaction's events."""
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return KIND_OF.get(self.name, "other")
+
+
+@dataclass(frozen=True)
+class History:
+    events: list[HistoryEvent]
+    complete: bool
+    """True when it reaches back to `ConfigInitialized`: counters can be
+    reconciled against it. Pruned RPC history or a state loaded from account
+    files give False."""
+
+    def named(self, *names: str) -> list[HistoryEvent]:
+        return [event for event in self.events if event.name in names]
+
+
+def plain(value: Any) -> Any:
+    """An anchorpy-decoded value as JSON-ready data: keys as base58, byte arrays
+    as hex, enum variants as their name (with their fields, if any)."""
+    if isinstance(value, Pubkey):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+            return bytes(value).hex()
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items() if not key.startswith("_")}
+    if is_dataclass(value):
+        return {field.name: plain(getattr(value, field.name)) for field in fields(value)}
+    found = {key: plain(item) for key, item in vars(value).items() if not key.startswith("_")}
+    return found or type(value).__name__
+
+
+def _selected(name: str, kinds: Iterable[str]) -> bool:
+    wanted = set(kinds)
+    return not wanted or name in wanted or KIND_OF.get(name, "other") in wanted
+
+
+async def _signatures(client: Aistm7Client, since: int | None) -> list[tuple[Signature, int, int | None]]:
+    """Successful transactions that touched the program, oldest first."""
+    found: list[tuple[Signature, int, int | None]] = []
+    before: Signature | None = None
+    while True:
+        page = (
+            await client.connection.get_signatures_for_address(
+                client.program_id, before=before, limit=_PAGE, commitment=Confirmed
+            )
+        ).value
+        for item in page:
+            if item.err is None:
+                found.append((item.signature, item.slot, item.block_time))
+        if len(page) < _PAGE or (since is not None and page[-1].block_time is not None and page[-1].block_time < since):
+            break
+        before = page[-1].signature
+    found.reverse()
+    return found
+
+
+async def read(
+    client: Aistm7Client, kinds: Iterable[str] = (), since: int | None = None, until: int | None = None
+) -> History:
+    """Events oldest first, restricted to `kinds` (a kind of KINDS or an event
+    name) and to block times in [since, until]."""
+    events: list[HistoryEvent] = []
+    initialized = False
+    for signature, slot, block_time in await _signatures(client, since):
+        tx = (await client.connection.get_transaction(signature, "json", Confirmed, 0)).value
+        meta = None if tx is None else tx.transaction.meta
+        if meta is None:
+            logger.warning("transaction {} is no longer served by the RPC: its events are missing", signature)
+            continue
+        for index, event in enumerate(client.events(meta.log_messages or [])):
+            initialized = initialized or event.name == "ConfigInitialized"
+            in_window = block_time is None or (
+                (since is None or block_time >= since) and (until is None or block_time <= until)
+            )
+            if in_window and _selected(event.name, kinds):
+                events.append(HistoryEvent(str(signature), slot, block_time, index, event.name, plain(event.data)))
+    return History(events, complete=initialized and since is None)

@@ -1,0 +1,176 @@
+"""Every program account, the token accounts it controls and its mints, read
+straight from RPC (any cluster: nothing here depends on the keeper)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solana.rpc.commitment import Confirmed
+from solders.pubkey import Pubkey
+from spl.token.constants import TOKEN_PROGRAM_ID
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.state import (
+    AccessPass,
+    Buyback,
+    BuyOrder,
+    Config,
+    ServiceFee,
+    WalletLink,
+    WithdrawalProposal,
+)
+
+# SPL Token account and mint layouts (spl-token state.rs): offsets of the fields read here.
+_TOKEN_MINT = slice(0, 32)
+_TOKEN_OWNER = slice(32, 64)
+_TOKEN_AMOUNT = slice(64, 72)
+_MINT_AUTHORITY_TAG = slice(0, 4)
+_MINT_AUTHORITY = slice(4, 36)
+_MINT_SUPPLY = slice(36, 44)
+_MINT_DECIMALS = 44
+_RPC_BATCH = 100
+"""getMultipleAccounts takes at most 100 addresses."""
+
+
+@dataclass(frozen=True)
+class TokenAccount:
+    """An SPL token account: `role` says what the program uses it for."""
+
+    role: str
+    address: Pubkey
+    mint: Pubkey
+    owner: Pubkey
+    amount: int
+    program_owner: Pubkey
+
+
+@dataclass(frozen=True)
+class Mint:
+    role: str
+    address: Pubkey
+    supply: int
+    decimals: int
+    mint_authority: Pubkey | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    program_id: Pubkey
+    slot: int
+    cluster_time: int
+    config: Config
+    fee_schedule: list[ServiceFee] | None
+    buyback: Buyback | None
+    orders: list[BuyOrder]
+    withdrawals: list[WithdrawalProposal]
+    wallet_links: list[WalletLink]
+    access_passes: list[AccessPass]
+    charge_receipts: int
+    token_accounts: list[TokenAccount]
+    """Missing accounts are left out; `verify` names them."""
+    mints: list[Mint]
+
+    def token_account(self, address: Pubkey) -> TokenAccount | None:
+        return next((account for account in self.token_accounts if account.address == address), None)
+
+    def mint(self, role: str) -> Mint | None:
+        return next((mint for mint in self.mints if mint.role == role), None)
+
+
+async def _raw_accounts(client: Aistm7Client, wanted: list[Pubkey]) -> list[tuple[Pubkey, bytes, Pubkey] | None]:
+    """(address, data, owner program) per address, None where no account exists."""
+    found: list[tuple[Pubkey, bytes, Pubkey] | None] = []
+    for start in range(0, len(wanted), _RPC_BATCH):
+        chunk = wanted[start : start + _RPC_BATCH]
+        values = (await client.connection.get_multiple_accounts(chunk, Confirmed)).value
+        found.extend(
+            None if value is None else (address, bytes(value.data), value.owner) for address, value in zip(chunk, values)
+        )
+    return found
+
+
+def _token_account(role: str, address: Pubkey, data: bytes, program_owner: Pubkey) -> TokenAccount:
+    return TokenAccount(
+        role=role,
+        address=address,
+        mint=Pubkey.from_bytes(data[_TOKEN_MINT]),
+        owner=Pubkey.from_bytes(data[_TOKEN_OWNER]),
+        amount=int.from_bytes(data[_TOKEN_AMOUNT], "little"),
+        program_owner=program_owner,
+    )
+
+
+def _mint(role: str, address: Pubkey, data: bytes) -> Mint:
+    has_authority = int.from_bytes(data[_MINT_AUTHORITY_TAG], "little") == 1
+    return Mint(
+        role=role,
+        address=address,
+        supply=int.from_bytes(data[_MINT_SUPPLY], "little"),
+        decimals=data[_MINT_DECIMALS],
+        mint_authority=Pubkey.from_bytes(data[_MINT_AUTHORITY]) if has_authority else None,
+    )
+
+
+def _token_roles(config: Config, buyback: Buyback | None, orders: list[BuyOrder]) -> list[tuple[str, Pubkey]]:
+    roles = [
+        ("treasury_vault", config.treasury_vault),
+        ("reward_vault", config.reward_vault),
+        ("buyback_vault", config.buyback_vault),
+    ]
+    if buyback is not None:
+        roles.append(("quote_vault", buyback.quote_vault))
+    roles += [(f"order_{order.id}_escrow", order.escrow) for order in orders]
+    return roles
+
+
+async def take(client: Aistm7Client) -> Snapshot:
+    """Read everything; raises when the program has no config (not initialized)."""
+    config_found = await client.fetch_config()
+    if config_found is None:
+        raise LookupError("no config account: the program is not initialized")
+    config = config_found.data
+    schedule = await client.fetch_fee_schedule()
+    buyback_found = await client.fetch_buyback()
+    buyback = None if buyback_found is None else buyback_found.data
+    orders = sorted((BuyOrder.decode(raw) for _, raw in await client.fetch_all("BuyOrder")), key=lambda o: o.id)
+    withdrawals = sorted(
+        (WithdrawalProposal.decode(raw) for _, raw in await client.fetch_all("WithdrawalProposal")), key=lambda p: p.id
+    )
+    links = sorted((WalletLink.decode(raw) for _, raw in await client.fetch_all("WalletLink")), key=lambda w: str(w.wallet))
+    passes = sorted((AccessPass.decode(raw) for _, raw in await client.fetch_all("AccessPass")), key=lambda a: str(a.wallet))
+    receipts = len(await client.fetch_all("ChargeReceipt"))
+
+    token_roles = _token_roles(config, buyback, orders)
+    mint_roles = [("token_mint", config.mint)] + ([("quote_mint", buyback.quote_mint)] if buyback else [])
+    raw = await _raw_accounts(client, [address for _, address in token_roles + mint_roles])
+    token_raw, mint_raw = raw[: len(token_roles)], raw[len(token_roles) :]
+    token_accounts = [
+        _token_account(role, *found)
+        for (role, _), found in zip(token_roles, token_raw)
+        if found is not None and found[2] == TOKEN_PROGRAM_ID
+    ]
+    mints = [
+        _mint(role, found[0], found[1])
+        for (role, _), found in zip(mint_roles, mint_raw)
+        if found is not None and found[2] == TOKEN_PROGRAM_ID
+    ]
+    return Snapshot(
+        program_id=client.program_id,
+        slot=config_found.slot,
+        cluster_time=await client.cluster_time(),
+        config=config,
+        fee_schedule=None if schedule is None else schedule.data,
+        buyback=buyback,
+        orders=orders,
+        withdrawals=withdrawals,
+        wallet_links=links,
+        access_passes=passes,
+        charge_receipts=receipts,
+        token_accounts=token_accounts,
+        mints=mints,
+    )
+
+
+def config_pda(snapshot: Snapshot) -> Pubkey:
+    return addresses.config_pda(snapshot.program_id)

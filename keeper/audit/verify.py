@@ -1,0 +1,318 @@
+"""Invariants recomputed from raw accounts, token balances and the event
+history. Each check names one invariant; `verify` never trusts a stored
+aggregate it can recompute."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterator, Literal
+
+from spl.token.constants import TOKEN_PROGRAM_ID
+
+from keeper import addresses
+from keeper.audit.history import History
+from keeper.audit.snapshot import Snapshot
+
+Status = Literal["ok", "violated", "skipped"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str
+    status: Status
+    detail: str = ""
+
+
+def _finding(invariant: str, problems: list[str], checked: str) -> Finding:
+    return Finding(invariant, "violated", "; ".join(problems)) if problems else Finding(invariant, "ok", checked)
+
+
+# --- from accounts and balances ---
+
+
+def revenue_sources_sum_to_total(s: Snapshot) -> Finding:
+    name = "revenue-sources-sum-to-total"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    r = s.buyback.revenue
+    summed = r.course_sale + r.subscription + r.other
+    problems = [] if summed == r.total else [f"sources sum to {summed} cents, total is {r.total}"]
+    return _finding(name, problems, f"{r.total} cents")
+
+
+def revenue_used_within_total(s: Snapshot) -> Finding:
+    name = "revenue-used-within-total"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    used, total = s.buyback.metrics.revenue_used_cents, s.buyback.revenue.total
+    problems = [] if used <= total else [f"used {used} cents of {total}"]
+    return _finding(name, problems, f"used {used} of {total} cents")
+
+
+def escrow_covers_open_budget(s: Snapshot) -> Finding:
+    """Every pending order's escrow holds at least its unspent budget."""
+    problems = []
+    pending = [order for order in s.orders if order.status == "Pending"]
+    for order in pending:
+        escrow = s.token_account(order.escrow)
+        held = 0 if escrow is None else escrow.amount
+        remaining = order.quote_budget - order.quote_spent
+        if held < remaining:
+            problems.append(f"order {order.id}: escrow {order.escrow} holds {held}, open budget is {remaining}")
+    return _finding("escrow-covers-open-budget", problems, f"{len(pending)} pending order(s)")
+
+
+def tokens_burned_within_acquired(s: Snapshot) -> Finding:
+    name = "tokens-burned-within-acquired"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    m = s.buyback.metrics
+    problems = [] if m.tokens_burned <= m.tokens_acquired else [f"burned {m.tokens_burned} > acquired {m.tokens_acquired}"]
+    return _finding(name, problems, f"burned {m.tokens_burned} of {m.tokens_acquired}")
+
+
+def order_counters_match_orders(s: Snapshot) -> Finding:
+    name = "order-counters-match-orders"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    m = s.buyback.metrics
+    statuses = Counter(order.status for order in s.orders)
+    expected = {
+        "orders (next id - 1; ids start at 1)": (s.buyback.next_order_id - 1, len(s.orders)),
+        "orders_opened": (m.orders_opened, len(s.orders)),
+        "orders_completed": (m.orders_completed, statuses["Completed"]),
+        "orders_expired": (m.orders_expired, statuses["Expired"]),
+        "orders_cancelled": (m.orders_cancelled, statuses["Cancelled"]),
+    }
+    problems = [f"{field} is {stored}, order accounts give {found}" for field, (stored, found) in expected.items() if stored != found]
+    return _finding(name, problems, f"{len(s.orders)} order(s)")
+
+
+def order_totals_match_metrics(s: Snapshot) -> Finding:
+    name = "order-totals-match-metrics"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    m = s.buyback.metrics
+    pairs = {
+        "revenue_used_cents": (m.revenue_used_cents, sum(o.revenue_used_cents for o in s.orders)),
+        "zar_allocated_cents": (m.zar_allocated_cents, sum(o.zar_allocated_cents for o in s.orders)),
+        "quote_escrowed": (m.quote_escrowed, sum(o.quote_budget for o in s.orders)),
+        "quote_spent": (m.quote_spent, sum(o.quote_spent for o in s.orders)),
+        "tokens_acquired": (m.tokens_acquired, sum(o.tokens_acquired for o in s.orders)),
+    }
+    problems = [f"{field} is {stored}, orders sum to {found}" for field, (stored, found) in pairs.items() if stored != found]
+    return _finding(name, problems, ", ".join(f"{field} {stored}" for field, (stored, _) in pairs.items()))
+
+
+def escrowed_quote_accounted(s: Snapshot) -> Finding:
+    """Everything escrowed was spent on fills, returned, or is still open."""
+    name = "escrowed-quote-accounted"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    m = s.buyback.metrics
+    still_open = sum(o.quote_budget - o.quote_spent for o in s.orders if o.status == "Pending")
+    accounted = m.quote_spent + m.quote_returned + still_open
+    problems = [] if accounted == m.quote_escrowed else [
+        f"escrowed {m.quote_escrowed} != spent {m.quote_spent} + returned {m.quote_returned} + open {still_open}"
+    ]
+    return _finding(name, problems, f"escrowed {m.quote_escrowed}")
+
+
+def orders_within_budget(s: Snapshot) -> Finding:
+    problems = []
+    for o in s.orders:
+        if o.quote_spent > o.quote_budget:
+            problems.append(f"order {o.id} spent {o.quote_spent} of a {o.quote_budget} budget")
+        if o.status == "Completed" and o.quote_spent != o.quote_budget:
+            problems.append(f"order {o.id} is completed with {o.quote_budget - o.quote_spent} unspent")
+    return _finding("orders-within-budget", problems, f"{len(s.orders)} order(s)")
+
+
+def vaults_held_by_the_program(s: Snapshot) -> Finding:
+    """Each vault and escrow exists, holds the right mint and only the config PDA can move it."""
+    config_pda = addresses.config_pda(s.program_id)
+    wanted = [
+        ("treasury_vault", s.config.treasury_vault, s.config.mint),
+        ("reward_vault", s.config.reward_vault, s.config.mint),
+        ("buyback_vault", s.config.buyback_vault, s.config.mint),
+    ]
+    if s.buyback is not None:
+        quote = s.buyback.quote_mint
+        wanted.append(("quote_vault", s.buyback.quote_vault, quote))
+        wanted += [(f"order {o.id} escrow", o.escrow, quote) for o in s.orders]
+    problems = []
+    for role, address, mint in wanted:
+        account = s.token_account(address)
+        if account is None:
+            problems.append(f"{role} {address} is not an SPL token account")
+        elif account.mint != mint:
+            problems.append(f"{role} {address} holds mint {account.mint}, expected {mint}")
+        elif account.owner != config_pda or account.program_owner != TOKEN_PROGRAM_ID:
+            problems.append(f"{role} {address} is owned by {account.owner}, expected the config PDA {config_pda}")
+    return _finding("vaults-held-by-the-program", problems, f"{len(wanted)} token account(s)")
+
+
+def token_supply_within_cap(s: Snapshot) -> Finding:
+    name = "token-supply-within-cap"
+    mint = s.mint("token_mint")
+    if mint is None:
+        return Finding(name, "violated", f"mint {s.config.mint} is not an SPL mint")
+    problems = []
+    cap = s.config.token_params.max_supply
+    if mint.supply > cap:
+        problems.append(f"supply {mint.supply} exceeds max_supply {cap}")
+    authority = addresses.mint_authority_pda(s.program_id)
+    if mint.mint_authority not in (None, authority):
+        problems.append(f"mint authority is {mint.mint_authority}, not the program's {authority}: supply is uncapped")
+    return _finding(name, problems, f"supply {mint.supply} of {cap}")
+
+
+def withdrawals_follow_council_rules(s: Snapshot) -> Finding:
+    name = "withdrawals-follow-council-rules"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    council, params = set(s.buyback.council), s.buyback.params
+    problems = []
+    if s.buyback.next_proposal_id - 1 != len(s.withdrawals):  # ids start at 1
+        problems.append(f"next_proposal_id {s.buyback.next_proposal_id}, {len(s.withdrawals)} proposal account(s)")
+    for p in s.withdrawals:
+        strangers = [str(key) for key in p.approvals if key not in council]
+        if strangers:
+            problems.append(f"proposal {p.id} approved by non-members {', '.join(strangers)}")
+        if len(set(p.approvals)) != len(p.approvals):
+            problems.append(f"proposal {p.id} counts an approval twice")
+        if p.status == "Executed" and len(p.approvals) < params.approvals_required:
+            problems.append(f"proposal {p.id} executed with {len(p.approvals)} of {params.approvals_required} approvals")
+        if p.executable_at - p.created_at < params.timelock_secs:
+            problems.append(f"proposal {p.id} time-lock shorter than {params.timelock_secs} s")
+    return _finding(name, problems, f"{len(s.withdrawals)} proposal(s)")
+
+
+# --- against the event history ---
+
+
+def requirement_matches_price(s: Snapshot, history: History | None) -> Finding:
+    """The stored requirement is what the stored price gives under the params
+    (params changed since the last refresh apply at the next one)."""
+    name = "requirement-matches-price"
+    state, params = s.config.requirement, s.config.requirement_params
+    if not state.required:
+        return Finding(name, "skipped", "not priced yet")
+    expected = params.required(state.price, state.expo, s.config.mint_decimals)
+    if expected == state.required:
+        return Finding(name, "ok", f"{state.required} units at price {state.price}e{state.expo}")
+    if history is not None and history.events:
+        updates = [e for e in history.events if e.name == "RequirementUpdated"]
+        changes = [e for e in history.events if e.name == "RequirementParamsUpdated"]
+        last_update = updates[-1].slot if updates else -1
+        if any(change.slot >= last_update for change in changes):
+            return Finding(name, "skipped", f"params changed after the last refresh; the next one gives {expected}")
+    return Finding(name, "violated", f"stored {state.required} units, price {state.price}e{state.expo} gives {expected}")
+
+
+def fee_counters_match_history(s: Snapshot, history: History) -> Finding:
+    counts: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for event in history.named("FeePaid"):
+        counts[event.data["service"]] += 1
+        totals[event.data["service"]] += event.data["amount"]
+    problems = []
+    for service in s.fee_schedule or []:
+        if (service.count, service.total) != (counts[service.name], totals[service.name]):
+            problems.append(
+                f"{service.name}: counters {service.count} / {service.total}, "
+                f"history {counts[service.name]} / {totals[service.name]}"
+            )
+    known = {service.name for service in s.fee_schedule or []}
+    problems += [f"fees paid for {name}, which the schedule does not hold" for name in counts if name not in known]
+    return _finding("fee-counters-match-history", problems, f"{sum(counts.values())} fee payment(s)")
+
+
+def revenue_matches_history(s: Snapshot, history: History) -> Finding:
+    name = "revenue-matches-history"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    batches = history.named("RevenueReported")
+    summed: Counter[str] = Counter()
+    for event in batches:
+        summed.update(event.data["batch"])
+    problems = []
+    if s.buyback.last_batch_seq != len(batches):
+        problems.append(f"last_batch_seq {s.buyback.last_batch_seq}, {len(batches)} batch(es) in history")
+    for field, stored in vars(s.buyback.revenue).items():
+        if stored != summed[field]:
+            problems.append(f"{field} is {stored} cents, batches sum to {summed[field]}")
+    return _finding(name, problems, f"{len(batches)} batch(es)")
+
+
+def fills_match_history(s: Snapshot, history: History) -> Finding:
+    name = "fills-match-history"
+    if s.buyback is None:
+        return Finding(name, "skipped", "no buy-order treasury")
+    fills = history.named("BuyOrderFilled")
+    m = s.buyback.metrics
+    pairs = {
+        "tokens_acquired": (m.tokens_acquired, sum(e.data["tokens"] for e in fills)),
+        "quote_spent": (m.quote_spent, sum(e.data["quote_paid"] for e in fills)),
+        "tokens_burned": (m.tokens_burned, sum(e.data["tokens"] for e in fills if e.data["burned"])),
+        "quote_returned": (m.quote_returned, sum(e.data["quote_returned"] for e in history.named("BuyOrderClosed"))),
+    }
+    problems = [f"{field} is {stored}, events give {found}" for field, (stored, found) in pairs.items() if stored != found]
+    return _finding(name, problems, f"{len(fills)} fill(s)")
+
+
+def rewards_match_history(s: Snapshot, history: History) -> Finding:
+    paid = sum(event.data["amount"] for event in history.named("RewardPaid"))
+    stored = s.config.rewards.paid_total
+    problems = [] if stored == paid else [f"paid_total {stored}, reward events sum to {paid}"]
+    return _finding("rewards-match-history", problems, f"{paid} units paid")
+
+
+def wallet_links_match_history(s: Snapshot, history: History) -> Finding:
+    linked = {e.data["wallet"] for e in history.named("WalletLinked")}
+    live: set[str] = set()
+    for event in history.named("WalletLinked", "WalletUnlinked"):
+        (live.add if event.name == "WalletLinked" else live.discard)(event.data["wallet"])
+    accounts = {str(link.wallet) for link in s.wallet_links}
+    problems = [] if accounts == live else [
+        f"link accounts {sorted(accounts - live)} without events, events {sorted(live - accounts)} without accounts"
+    ]
+    return _finding("wallet-links-match-history", problems, f"{len(accounts)} link(s), {len(linked)} ever linked")
+
+
+SNAPSHOT_CHECKS: tuple[Callable[[Snapshot], Finding], ...] = (
+    revenue_sources_sum_to_total,
+    revenue_used_within_total,
+    escrow_covers_open_budget,
+    tokens_burned_within_acquired,
+    order_counters_match_orders,
+    order_totals_match_metrics,
+    escrowed_quote_accounted,
+    orders_within_budget,
+    vaults_held_by_the_program,
+    token_supply_within_cap,
+    withdrawals_follow_council_rules,
+)
+HISTORY_CHECKS: tuple[Callable[[Snapshot, History], Finding], ...] = (
+    fee_counters_match_history,
+    revenue_matches_history,
+    fills_match_history,
+    rewards_match_history,
+    wallet_links_match_history,
+)
+
+
+def check(snapshot: Snapshot, history: History | None) -> Iterator[Finding]:
+    """Every invariant; history checks are skipped without a complete history."""
+    for snapshot_check in SNAPSHOT_CHECKS:
+        yield snapshot_check(snapshot)
+    yield requirement_matches_price(snapshot, history)
+    for history_check in HISTORY_CHECKS:
+        name = history_check.__name__.replace("_", "-")
+        if history is None:
+            yield Finding(name, "skipped", "history not read (--no-history)")
+        elif not history.complete:
+            yield Finding(name, "skipped", "history does not reach back to initialize (pruned RPC or state loaded from files)")
+        else:
+            yield history_check(snapshot, history)

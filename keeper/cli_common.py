@@ -1,0 +1,30 @@
+"""Options and helpers every `aistm7` command group shares."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable, TypeVar
+
+import typer
+from solders.keypair import Keypair
+
+from keeper.client import Aistm7Client
+from keeper.config import DEFAULT_RPC_URL
+
+T = TypeVar("T")
+
+RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
+AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def with_client(rpc_url: str, signer: Keypair, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
+    """Run `action` with a client signing as `signer` (any key for reads)."""
+
+    async def run() -> T:
+        client = Aistm7Client.connect(rpc_url, signer)
+        try:
+            return await action(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
