@@ -9,7 +9,6 @@ from solana.rpc.commitment import Confirmed
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.state import (
     AccessPass,
@@ -171,6 +170,3 @@ async def take(client: Aistm7Client) -> Snapshot:
         mints=mints,
     )
 
-
-def config_pda(snapshot: Snapshot) -> Pubkey:
-    return addresses.config_pda(snapshot.program_id)
