@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Iterable
 
@@ -36,6 +37,8 @@ KINDS: dict[str, tuple[str, ...]] = {
 KIND_OF = {event: kind for kind, events in KINDS.items() for event in events}
 _PAGE = 1_000
 """getSignaturesForAddress returns at most 1,000 signatures a call."""
+_CONCURRENT = 16
+"""getTransaction requests in flight at once (public RPCs rate-limit beyond)."""
 
 
 @dataclass(frozen=True)
@@ -118,17 +121,23 @@ async def read(
     name) and to block times in [since, until]."""
     events: list[HistoryEvent] = []
     initialized = False
-    for signature, slot, block_time in await _signatures(client, since):
-        tx = (await client.connection.get_transaction(signature, "json", Confirmed, 0)).value
-        meta = None if tx is None else tx.transaction.meta
-        if meta is None:
-            logger.warning("transaction {} is no longer served by the RPC: its events are missing", signature)
-            continue
-        for index, event in enumerate(client.events(meta.log_messages or [])):
-            initialized = initialized or event.name == "ConfigInitialized"
+    signatures = await _signatures(client, since)
+    for start in range(0, len(signatures), _CONCURRENT):
+        chunk = signatures[start : start + _CONCURRENT]
+        found = await asyncio.gather(
+            *(client.connection.get_transaction(signature, "json", Confirmed, 0) for signature, _, _ in chunk)
+        )
+        for (signature, slot, block_time), response in zip(chunk, found):
+            tx = response.value
+            meta = None if tx is None else tx.transaction.meta
+            if meta is None:
+                logger.warning("transaction {} is no longer served by the RPC: its events are missing", signature)
+                continue
             in_window = block_time is None or (
                 (since is None or block_time >= since) and (until is None or block_time <= until)
             )
-            if in_window and _selected(event.name, kinds):
-                events.append(HistoryEvent(str(signature), slot, block_time, index, event.name, plain(event.data)))
+            for index, event in enumerate(client.events(meta.log_messages or [])):
+                initialized = initialized or event.name == "ConfigInitialized"
+                if in_window and _selected(event.name, kinds):
+                    events.append(HistoryEvent(str(signature), slot, block_time, index, event.name, plain(event.data)))
     return History(events, complete=initialized and since is None)
