@@ -103,6 +103,8 @@ async def _play(rpc_url: str, deployer: Keypair, roles: Roles) -> Scenario:
             token_feed.pubkey(), fx_feed.pubkey(), 40 * TOKEN,
         )
         (filled,) = client.events((await client.send([fill_ix], [seller])).logs)
+        lower_cap = client.set_token_params_ix(roles.admin.pubkey(), max_supply=INITIAL_SUPPLY // 2)
+        await client.send([lower_cap], [roles.admin])  # below the supply: minting stops, nothing is violated
         as_dict = lambda event: {k: getattr(event.data, k) for k in ("id", "quote_budget", "quote_paid", "tokens") if hasattr(event.data, k)}  # noqa: E731
         return Scenario(rpc_url, mint, user.pubkey(), 1, as_dict(filled), as_dict(opened))
     finally:
@@ -145,6 +147,9 @@ def test_show_json_holds_what_the_scenario_did(scenario: Scenario) -> None:
     csv_out = aistm7("audit", "show", "--csv", "--table", "fees", "--rpc-url", scenario.rpc_url)
     header, *rows = csv_out.stdout.splitlines()
     assert header.startswith("name,cost_units,cost_tokens") and rows[0].startswith("search,10000000,0.1,")
+    treasury_csv = aistm7("audit", "show", "--csv", "--table", "treasury", "--rpc-url", scenario.rpc_url).stdout
+    header, row = treasury_csv.splitlines()
+    assert "revenue.total" in header.split(",") and "10500000" in row.split(",")
     assert "unknown table" in aistm7("audit", "show", "--table", "nope", "--rpc-url", scenario.rpc_url).stderr
 
 
@@ -161,14 +166,18 @@ def test_history_filters_by_kind_and_time(scenario: Scenario) -> None:
     updates = events("--kind", "RequirementUpdated")
     assert [e["data"]["new"] for e in updates] == [100 * TOKEN, 150 * TOKEN]
     assert events("--kind", "fees", "--since", "2999-01-01T00:00:00") == []
+    (initialized,) = events("--kind", "BuybackInitialized")
+    assert initialized["data"]["params"]["quote_rate"] == "UsdViaPyth"
     assert {e["event"] for e in events()} >= {"ConfigInitialized", "FeePaid", "RewardPaid", "WalletLinked", "BuyOrderOpened"}
 
 
 def test_verify_passes_on_the_scenario(scenario: Scenario) -> None:
     done = aistm7("audit", "verify", "--json", "--rpc-url", scenario.rpc_url)
     assert done.returncode == 0, done.stdout + done.stderr
+    details = {f["invariant"]: f["detail"] for f in json.loads(done.stdout)}
     findings = {f["invariant"]: f["status"] for f in json.loads(done.stdout)}
     assert set(findings.values()) == {"ok"}, findings
+    assert "cap lowered" in details["token-supply-within-cap"]
     assert {"escrow-covers-open-budget", "fee-counters-match-history", "revenue-matches-history"} <= set(findings)
 
 
@@ -236,5 +245,6 @@ def test_verify_names_an_escrow_that_no_longer_covers_its_order(
         assert "order 1" in violated[0][1] and "holds 1," in violated[0][1]
         assert "escrow-covers-open-budget" in done.stderr
         assert "SKIPPED   fee-counters-match-history: history does not reach back" in done.stdout
+        assert "SKIPPED   token-supply-within-cap: supply" in done.stdout
     finally:
         xprocess.getinfo("localnet-audit-copy").terminate()

@@ -36,7 +36,7 @@ def _read(rpc_url: str, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
     """Run a read; a missing program or an unreachable RPC is a clean exit 1."""
     try:
         return with_client(rpc_url, Keypair(), action)
-    except LookupError as exc:
+    except (LookupError, snapshot_module.StateChanging) as exc:
         typer.echo(f"{rpc_url}: {exc}", err=True)
         raise typer.Exit(1) from exc
     except (SolanaRpcException, OSError) as exc:
@@ -122,7 +122,9 @@ def audit_history(
 
 async def _snapshot_and_history(client: Aistm7Client, with_history: bool) -> tuple[Snapshot, History | None]:
     snapshot = await snapshot_module.take(client)
-    return snapshot, (await history_module.read(client) if with_history else None)
+    if not with_history:
+        return snapshot, None
+    return snapshot, await history_module.read(client, upto=snapshot.last_signature)
 
 
 @audit_app.command("verify")

@@ -37,6 +37,10 @@ KINDS: dict[str, tuple[str, ...]] = {
 KIND_OF = {event: kind for kind, events in KINDS.items() for event in events}
 _PAGE = 1_000
 """getSignaturesForAddress returns at most 1,000 signatures a call."""
+_ENUM_MODULE = "sumtypes"
+"""Where anchorpy's decoder (borsh-construct) creates enum variant classes."""
+_TRUNCATED = "Log truncated"
+"""What the runtime logs in place of lines past its log size limit."""
 _CONCURRENT = 16
 """getTransaction requests in flight at once (public RPCs rate-limit beyond)."""
 
@@ -60,9 +64,9 @@ class HistoryEvent:
 class History:
     events: list[HistoryEvent]
     complete: bool
-    """True when it reaches back to `ConfigInitialized`: counters can be
-    reconciled against it. Pruned RPC history or a state loaded from account
-    files give False."""
+    """True when it reaches back to `ConfigInitialized` and no transaction's
+    logs are missing or truncated: counters can be reconciled against it.
+    Pruned RPC history or a state loaded from account files give False."""
 
     def named(self, *names: str) -> list[HistoryEvent]:
         return [event for event in self.events if event.name in names]
@@ -70,7 +74,7 @@ class History:
 
 def plain(value: Any) -> Any:
     """An anchorpy-decoded value as JSON-ready data: keys as base58, byte arrays
-    as hex, enum variants as their name (with their fields, if any)."""
+    as hex, enum variants as their name, or {name: fields} when they have fields."""
     if isinstance(value, Pubkey):
         return str(value)
     if value is None or isinstance(value, (bool, int, str)):
@@ -86,7 +90,9 @@ def plain(value: Any) -> Any:
     if is_dataclass(value):
         return {field.name: plain(getattr(value, field.name)) for field in fields(value)}
     found = {key: plain(item) for key, item in vars(value).items() if not key.startswith("_")}
-    return found or type(value).__name__
+    if type(value).__module__ == _ENUM_MODULE:
+        return {type(value).__name__: found} if found else type(value).__name__
+    return found
 
 
 def _selected(name: str, kinds: Iterable[str]) -> bool:
@@ -94,10 +100,14 @@ def _selected(name: str, kinds: Iterable[str]) -> bool:
     return not wanted or name in wanted or KIND_OF.get(name, "other") in wanted
 
 
-async def _signatures(client: Aistm7Client, since: int | None) -> list[tuple[Signature, int, int | None]]:
-    """Successful transactions that touched the program, oldest first."""
+async def _signatures(
+    client: Aistm7Client, since: int | None, upto: str | None
+) -> list[tuple[Signature, int, int | None]]:
+    """Successful transactions that touched the program, oldest first, ending
+    at `upto` (a signature) when given."""
     found: list[tuple[Signature, int, int | None]] = []
     before: Signature | None = None
+    reached = upto is None
     while True:
         page = (
             await client.connection.get_signatures_for_address(
@@ -105,7 +115,8 @@ async def _signatures(client: Aistm7Client, since: int | None) -> list[tuple[Sig
             )
         ).value
         for item in page:
-            if item.err is None:
+            reached = reached or str(item.signature) == upto
+            if reached and item.err is None:
                 found.append((item.signature, item.slot, item.block_time))
         if len(page) < _PAGE or (since is not None and page[-1].block_time is not None and page[-1].block_time < since):
             break
@@ -115,13 +126,18 @@ async def _signatures(client: Aistm7Client, since: int | None) -> list[tuple[Sig
 
 
 async def read(
-    client: Aistm7Client, kinds: Iterable[str] = (), since: int | None = None, until: int | None = None
+    client: Aistm7Client,
+    kinds: Iterable[str] = (),
+    since: int | None = None,
+    until: int | None = None,
+    upto: str | None = None,
 ) -> History:
     """Events oldest first, restricted to `kinds` (a kind of KINDS or an event
-    name) and to block times in [since, until]."""
+    name), to block times in [since, until] and to transactions up to the
+    signature `upto` (a snapshot's `last_signature`)."""
     events: list[HistoryEvent] = []
-    initialized = False
-    signatures = await _signatures(client, since)
+    initialized = missing = False
+    signatures = await _signatures(client, since, upto)
     for start in range(0, len(signatures), _CONCURRENT):
         chunk = signatures[start : start + _CONCURRENT]
         found = await asyncio.gather(
@@ -132,12 +148,17 @@ async def read(
             meta = None if tx is None else tx.transaction.meta
             if meta is None:
                 logger.warning("transaction {} is no longer served by the RPC: its events are missing", signature)
+                missing = True
                 continue
+            logs = meta.log_messages or []
+            if _TRUNCATED in logs:
+                logger.warning("transaction {} has truncated logs: some of its events are missing", signature)
+                missing = True
             in_window = block_time is None or (
                 (since is None or block_time >= since) and (until is None or block_time <= until)
             )
-            for index, event in enumerate(client.events(meta.log_messages or [])):
+            for index, event in enumerate(client.events(logs)):
                 initialized = initialized or event.name == "ConfigInitialized"
                 if in_window and _selected(event.name, kinds):
                     events.append(HistoryEvent(str(signature), slot, block_time, index, event.name, plain(event.data)))
-    return History(events, complete=initialized and since is None)
+    return History(events, complete=initialized and since is None and not missing)

@@ -81,11 +81,12 @@ def as_json(shown: dict[str, Section]) -> str:
 
 
 def as_csv(shown: dict[str, Section]) -> str:
-    """One table: wide CSV (a column per field). Several: long CSV with
+    """One table: wide CSV (a column per field; one row for a single record). Several: long CSV with
     columns table,row,field,value, so one file holds every table."""
     out = io.StringIO()
     if len(shown) == 1:
-        (rows,) = (table_rows(section) for section in shown.values())
+        (section,) = shown.values()
+        rows = [_flatten(section)] if isinstance(section, dict) else table_rows(section)
         columns = list(dict.fromkeys(key for row in rows for key in row))
         writer = csv.DictWriter(out, columns, lineterminator="\n")
         writer.writeheader()

@@ -3,8 +3,9 @@ straight from RPC (any cluster: nothing here depends on the keeper)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from loguru import logger
 from solana.rpc.commitment import Confirmed
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
@@ -30,6 +31,12 @@ _MINT_SUPPLY = slice(36, 44)
 _MINT_DECIMALS = 44
 _RPC_BATCH = 100
 """getMultipleAccounts takes at most 100 addresses."""
+_ATTEMPTS = 5
+"""Reads retaken when a program transaction lands between the first and the last."""
+
+
+class StateChanging(RuntimeError):
+    """Program transactions kept landing while the snapshot was read."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class Mint:
 class Snapshot:
     program_id: Pubkey
     slot: int
+    last_signature: str | None
+    """The newest program transaction the snapshot reflects: the history read
+    for it stops there."""
     cluster_time: int
     config: Config
     fee_schedule: list[ServiceFee] | None
@@ -123,8 +133,26 @@ def _token_roles(config: Config, buyback: Buyback | None, orders: list[BuyOrder]
     return roles
 
 
+async def _last_signature(client: Aistm7Client) -> str | None:
+    page = (await client.connection.get_signatures_for_address(client.program_id, limit=1, commitment=Confirmed)).value
+    return str(page[0].signature) if page else None
+
+
 async def take(client: Aistm7Client) -> Snapshot:
-    """Read everything; raises when the program has no config (not initialized)."""
+    """Everything, consistent as of one program transaction: the reads are
+    retaken while transactions land between them. Raises LookupError when the
+    program has no config (not initialized)."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        before = await _last_signature(client)
+        snapshot = await _read_all(client)
+        after = await _last_signature(client)
+        if before == after:
+            return replace(snapshot, last_signature=after)
+        logger.info("program transaction {} landed during snapshot attempt {}: reading again", after, attempt)
+    raise StateChanging(f"program state changed during each of {_ATTEMPTS} snapshot attempts; retry when quieter")
+
+
+async def _read_all(client: Aistm7Client) -> Snapshot:
     config_found = await client.fetch_config()
     if config_found is None:
         raise LookupError("no config account: the program is not initialized")
@@ -157,6 +185,7 @@ async def take(client: Aistm7Client) -> Snapshot:
     return Snapshot(
         program_id=client.program_id,
         slot=config_found.slot,
+        last_signature=None,
         cluster_time=await client.cluster_time(),
         config=config,
         fee_schedule=None if schedule is None else schedule.data,

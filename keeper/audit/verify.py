@@ -153,21 +153,6 @@ def vaults_held_by_the_program(s: Snapshot) -> Finding:
     return _finding("vaults-held-by-the-program", problems, f"{len(wanted)} token account(s)")
 
 
-def token_supply_within_cap(s: Snapshot) -> Finding:
-    name = "token-supply-within-cap"
-    mint = s.mint("token_mint")
-    if mint is None:
-        return Finding(name, "violated", f"mint {s.config.mint} is not an SPL mint")
-    problems = []
-    cap = s.config.token_params.max_supply
-    if mint.supply > cap:
-        problems.append(f"supply {mint.supply} exceeds max_supply {cap}")
-    authority = addresses.mint_authority_pda(s.program_id)
-    if mint.mint_authority not in (None, authority):
-        problems.append(f"mint authority is {mint.mint_authority}, not the program's {authority}: supply is uncapped")
-    return _finding(name, problems, f"supply {mint.supply} of {cap}")
-
-
 def withdrawals_follow_council_rules(s: Snapshot) -> Finding:
     name = "withdrawals-follow-council-rules"
     if s.buyback is None:
@@ -202,13 +187,49 @@ def requirement_matches_price(s: Snapshot, history: History | None) -> Finding:
     expected = params.required(state.price, state.expo, s.config.mint_decimals)
     if expected == state.required:
         return Finding(name, "ok", f"{state.required} units at price {state.price}e{state.expo}")
-    if history is not None and history.events:
-        updates = [e for e in history.events if e.name == "RequirementUpdated"]
-        changes = [e for e in history.events if e.name == "RequirementParamsUpdated"]
-        last_update = updates[-1].slot if updates else -1
-        if any(change.slot >= last_update for change in changes):
-            return Finding(name, "skipped", f"params changed after the last refresh; the next one gives {expected}")
+    if history is None or not history.complete:
+        why = "only the complete history shows whether the params changed after the last refresh"
+        return Finding(name, "skipped", f"stored {state.required} units, params give {expected}; {why}")
+    last = {event.name: position for position, event in enumerate(history.events)}
+    if last.get("RequirementParamsUpdated", -1) > last.get("RequirementUpdated", -1):
+        return Finding(name, "skipped", f"params changed after the last refresh; the next one gives {expected}")
     return Finding(name, "violated", f"stored {state.required} units, price {state.price}e{state.expo} gives {expected}")
+
+
+def _mints_above_cap(s: Snapshot, history: History) -> list[str]:
+    """TokensMinted events that left the supply above the cap in force then
+    (walking back from today's cap through each TokenParamsUpdated)."""
+    cap = s.config.token_params.max_supply
+    problems = []
+    for event in reversed(history.named("TokensMinted", "TokenParamsUpdated")):
+        if event.name == "TokenParamsUpdated":
+            cap = event.data["old"]["max_supply"]
+        elif event.data["supply"] > cap:
+            problems.append(f"mint in {event.signature} raised supply to {event.data['supply']} above the cap {cap}")
+    return problems
+
+
+def token_supply_within_cap(s: Snapshot, history: History | None) -> Finding:
+    """Only the program mints, and never above the cap in force. The admin may
+    lower the cap below the supply later (it stops minting, it burns nothing)."""
+    name = "token-supply-within-cap"
+    mint = s.mint("token_mint")
+    if mint is None:
+        return Finding(name, "violated", f"mint {s.config.mint} is not an SPL mint")
+    cap = s.config.token_params.max_supply
+    authority = addresses.mint_authority_pda(s.program_id)
+    if mint.mint_authority not in (None, authority):
+        detail = f"mint authority is {mint.mint_authority}, not the program's {authority}: supply is uncapped"
+        return Finding(name, "violated", detail)
+    if mint.supply <= cap:
+        return Finding(name, "ok", f"supply {mint.supply} of {cap}")
+    if history is None or not history.complete:
+        why = "only the complete history shows whether the cap was lowered after minting"
+        return Finding(name, "skipped", f"supply {mint.supply} is above today's cap {cap}; {why}")
+    problems = _mints_above_cap(s, history)
+    if not any(e.data["new"]["max_supply"] < e.data["old"]["max_supply"] for e in history.named("TokenParamsUpdated")):
+        problems.append(f"supply {mint.supply} is above the cap {cap}, which was never lowered")
+    return _finding(name, problems, f"supply {mint.supply}, cap lowered to {cap} after minting")
 
 
 def fee_counters_match_history(s: Snapshot, history: History) -> Finding:
@@ -291,7 +312,6 @@ SNAPSHOT_CHECKS: tuple[Callable[[Snapshot], Finding], ...] = (
     escrowed_quote_accounted,
     orders_within_budget,
     vaults_held_by_the_program,
-    token_supply_within_cap,
     withdrawals_follow_council_rules,
 )
 HISTORY_CHECKS: tuple[Callable[[Snapshot, History], Finding], ...] = (
@@ -307,6 +327,7 @@ def check(snapshot: Snapshot, history: History | None) -> Iterator[Finding]:
     """Every invariant; history checks are skipped without a complete history."""
     for snapshot_check in SNAPSHOT_CHECKS:
         yield snapshot_check(snapshot)
+    yield token_supply_within_cap(snapshot, history)
     yield requirement_matches_price(snapshot, history)
     for history_check in HISTORY_CHECKS:
         name = history_check.__name__.replace("_", "-")
