@@ -9,12 +9,10 @@ has expired with no status is a new transaction built."""
 from __future__ import annotations
 
 import asyncio
-import random
 from typing import Sequence
 
 import httpx
 from loguru import logger
-from solana.exceptions import SolanaRpcException
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
@@ -27,10 +25,11 @@ from solders.signature import Signature
 from solders.transaction import Transaction
 from solders.transaction_status import TransactionErrorFieldless
 
+from keeper.retry import TRANSIENT, backoff
+
 SEND_OPTS = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
 POLL_SECS = 0.25
 MAX_ATTEMPTS = 5
-BACKOFF_SECS = 0.2
 # Compute units a priority-fee transaction reserves; our instructions use far less.
 PRIORITY_CU_LIMIT = 400_000
 
@@ -46,11 +45,6 @@ def already_processed(exc: RPCException) -> bool:
         and isinstance(error.data.err, TransactionErrorFieldless)
         and error.data.err == TransactionErrorFieldless.AlreadyProcessed
     )
-
-
-async def backoff(attempt: int) -> None:
-    """Exponential backoff with full jitter."""
-    await asyncio.sleep(random.uniform(0, BACKOFF_SECS * 2**attempt))
 
 
 class Sender:
@@ -92,14 +86,14 @@ class Sender:
         """True: landed; False: not seen; None: the RPC did not answer."""
         try:
             statuses = (await self.connection.get_signature_statuses([signature])).value
-        except (SolanaRpcException, httpx.HTTPError):
+        except TRANSIENT:
             return None
         return statuses[0] is not None
 
     async def _expired(self, last_valid: int) -> bool:
         try:
             return (await self.connection.get_block_height(Confirmed)).value > last_valid
-        except (SolanaRpcException, httpx.HTTPError):
+        except TRANSIENT:
             return False
 
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> Signature:
@@ -117,7 +111,7 @@ class Sender:
                         raise
                     if not await self._status(signature):
                         break  # someone else's identical transaction: build our own
-                except (SolanaRpcException, httpx.HTTPError) as exc:
+                except TRANSIENT as exc:
                     log.warning("send of {} failed ({}); asking the cluster before any retry", signature, exc)
                 landed = await self._wait(signature, last_valid)
                 if landed:

@@ -248,3 +248,10 @@ def test_verify_names_an_escrow_that_no_longer_covers_its_order(
         assert "SKIPPED   token-supply-within-cap: supply" in done.stdout
     finally:
         xprocess.getinfo("localnet-audit-copy").terminate()
+
+
+def test_an_unreachable_rpc_is_a_clean_exit_after_retries() -> None:
+    done = aistm7("audit", "verify", "--rpc-url", "http://127.0.0.1:9")
+    assert done.returncode == 1
+    assert "RPC unreachable or failing: ConnectError" in done.stderr and "Traceback" not in done.stderr
+    assert "retry 4 of 4" in done.stderr

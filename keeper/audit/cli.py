@@ -10,9 +10,9 @@ from typing import Awaitable, Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
-from solana.exceptions import SolanaRpcException
 from solders.keypair import Keypair
 
+from keeper import retry
 from keeper.audit import history as history_module
 from keeper.audit import report as report_module
 from keeper.audit import show as show_module
@@ -39,8 +39,8 @@ def _read(rpc_url: str, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:
     except (LookupError, snapshot_module.StateChanging) as exc:
         typer.echo(f"{rpc_url}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    except (SolanaRpcException, OSError) as exc:
-        typer.echo(f"{rpc_url}: RPC unreachable or failing: {exc}", err=True)
+    except (*retry.TRANSIENT, OSError) as exc:
+        typer.echo(f"{rpc_url}: RPC unreachable or failing: {retry.describe(exc)}", err=True)
         raise typer.Exit(1) from exc
 
 

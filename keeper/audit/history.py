@@ -10,8 +10,10 @@ from typing import Any, Iterable
 from loguru import logger
 from solana.rpc.commitment import Confirmed
 from solders.pubkey import Pubkey
+from solders.rpc.responses import GetTransactionResp
 from solders.signature import Signature
 
+from keeper import retry
 from keeper.client import Aistm7Client
 
 KINDS: dict[str, tuple[str, ...]] = {
@@ -110,8 +112,11 @@ async def _signatures(
     reached = upto is None
     while True:
         page = (
-            await client.connection.get_signatures_for_address(
-                client.program_id, before=before, limit=_PAGE, commitment=Confirmed
+            await retry.read(
+                lambda: client.connection.get_signatures_for_address(
+                    client.program_id, before=before, limit=_PAGE, commitment=Confirmed
+                ),
+                "getSignaturesForAddress",
             )
         ).value
         for item in page:
@@ -123,6 +128,12 @@ async def _signatures(
         before = page[-1].signature
     found.reverse()
     return found
+
+
+async def _transaction(client: Aistm7Client, signature: Signature) -> GetTransactionResp:
+    return await retry.read(
+        lambda: client.connection.get_transaction(signature, "json", Confirmed, 0), f"getTransaction {signature}"
+    )
 
 
 async def read(
@@ -140,9 +151,7 @@ async def read(
     signatures = await _signatures(client, since, upto)
     for start in range(0, len(signatures), _CONCURRENT):
         chunk = signatures[start : start + _CONCURRENT]
-        found = await asyncio.gather(
-            *(client.connection.get_transaction(signature, "json", Confirmed, 0) for signature, _, _ in chunk)
-        )
+        found = await asyncio.gather(*(_transaction(client, signature) for signature, _, _ in chunk))
         for (signature, slot, block_time), response in zip(chunk, found):
             tx = response.value
             meta = None if tx is None else tx.transaction.meta

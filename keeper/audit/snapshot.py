@@ -10,6 +10,7 @@ from solana.rpc.commitment import Confirmed
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
 
+from keeper import retry
 from keeper.client import Aistm7Client
 from keeper.state import (
     AccessPass,
@@ -143,9 +144,9 @@ async def take(client: Aistm7Client) -> Snapshot:
     retaken while transactions land between them. Raises LookupError when the
     program has no config (not initialized)."""
     for attempt in range(1, _ATTEMPTS + 1):
-        before = await _last_signature(client)
-        snapshot = await _read_all(client)
-        after = await _last_signature(client)
+        before = await retry.read(lambda: _last_signature(client), "getSignaturesForAddress")
+        snapshot = await retry.read(lambda: _read_all(client), "reading the program accounts")
+        after = await retry.read(lambda: _last_signature(client), "getSignaturesForAddress")
         if before == after:
             return replace(snapshot, last_signature=after)
         logger.info("program transaction {} landed during snapshot attempt {}: reading again", after, attempt)
