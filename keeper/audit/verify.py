@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterator, Literal
+from typing import Callable, Concatenate, Iterator, Literal, ParamSpec
 
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keeper import addresses
 from keeper.audit.history import History
 from keeper.audit.snapshot import Snapshot
+from keeper.state import Buyback
 
 Status = Literal["ok", "violated", "skipped"]
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -28,24 +30,37 @@ def _finding(invariant: str, problems: list[str], checked: str) -> Finding:
     return Finding(invariant, "violated", "; ".join(problems)) if problems else Finding(invariant, "ok", checked)
 
 
+def needs_treasury(
+    check: Callable[Concatenate[Snapshot, Buyback, P], Finding],
+) -> Callable[Concatenate[Snapshot, P], Finding]:
+    """A check of the buy-order treasury: skipped where none was initialized."""
+    name = check.__name__.replace("_", "-")
+
+    def run(s: Snapshot, /, *args: P.args, **kwargs: P.kwargs) -> Finding:
+        if s.buyback is None:
+            return Finding(name, "skipped", "no buy-order treasury")
+        return check(s, s.buyback, *args, **kwargs)
+
+    run.__name__ = check.__name__
+    return run
+
+
 # --- from accounts and balances ---
 
 
-def revenue_sources_sum_to_total(s: Snapshot) -> Finding:
+@needs_treasury
+def revenue_sources_sum_to_total(s: Snapshot, treasury: Buyback) -> Finding:
     name = "revenue-sources-sum-to-total"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    r = s.buyback.revenue
+    r = treasury.revenue
     summed = r.course_sale + r.subscription + r.other
     problems = [] if summed == r.total else [f"sources sum to {summed} cents, total is {r.total}"]
     return _finding(name, problems, f"{r.total} cents")
 
 
-def revenue_used_within_total(s: Snapshot) -> Finding:
+@needs_treasury
+def revenue_used_within_total(s: Snapshot, treasury: Buyback) -> Finding:
     name = "revenue-used-within-total"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    used, total = s.buyback.metrics.revenue_used_cents, s.buyback.revenue.total
+    used, total = treasury.metrics.revenue_used_cents, treasury.revenue.total
     problems = [] if used <= total else [f"used {used} cents of {total}"]
     return _finding(name, problems, f"used {used} of {total} cents")
 
@@ -63,23 +78,21 @@ def escrow_covers_open_budget(s: Snapshot) -> Finding:
     return _finding("escrow-covers-open-budget", problems, f"{len(pending)} pending order(s)")
 
 
-def tokens_burned_within_acquired(s: Snapshot) -> Finding:
+@needs_treasury
+def tokens_burned_within_acquired(s: Snapshot, treasury: Buyback) -> Finding:
     name = "tokens-burned-within-acquired"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    m = s.buyback.metrics
+    m = treasury.metrics
     problems = [] if m.tokens_burned <= m.tokens_acquired else [f"burned {m.tokens_burned} > acquired {m.tokens_acquired}"]
     return _finding(name, problems, f"burned {m.tokens_burned} of {m.tokens_acquired}")
 
 
-def order_counters_match_orders(s: Snapshot) -> Finding:
+@needs_treasury
+def order_counters_match_orders(s: Snapshot, treasury: Buyback) -> Finding:
     name = "order-counters-match-orders"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    m = s.buyback.metrics
+    m = treasury.metrics
     statuses = Counter(order.status for order in s.orders)
     expected = {
-        "orders (next id - 1; ids start at 1)": (s.buyback.next_order_id - 1, len(s.orders)),
+        "orders (next id - 1; ids start at 1)": (treasury.next_order_id - 1, len(s.orders)),
         "orders_opened": (m.orders_opened, len(s.orders)),
         "orders_completed": (m.orders_completed, statuses["Completed"]),
         "orders_expired": (m.orders_expired, statuses["Expired"]),
@@ -89,11 +102,10 @@ def order_counters_match_orders(s: Snapshot) -> Finding:
     return _finding(name, problems, f"{len(s.orders)} order(s)")
 
 
-def order_totals_match_metrics(s: Snapshot) -> Finding:
+@needs_treasury
+def order_totals_match_metrics(s: Snapshot, treasury: Buyback) -> Finding:
     name = "order-totals-match-metrics"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    m = s.buyback.metrics
+    m = treasury.metrics
     pairs = {
         "revenue_used_cents": (m.revenue_used_cents, sum(o.revenue_used_cents for o in s.orders)),
         "zar_allocated_cents": (m.zar_allocated_cents, sum(o.zar_allocated_cents for o in s.orders)),
@@ -105,12 +117,11 @@ def order_totals_match_metrics(s: Snapshot) -> Finding:
     return _finding(name, problems, ", ".join(f"{field} {stored}" for field, (stored, _) in pairs.items()))
 
 
-def escrowed_quote_accounted(s: Snapshot) -> Finding:
+@needs_treasury
+def escrowed_quote_accounted(s: Snapshot, treasury: Buyback) -> Finding:
     """Everything escrowed was spent on fills, returned, or is still open."""
     name = "escrowed-quote-accounted"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    m = s.buyback.metrics
+    m = treasury.metrics
     still_open = sum(o.quote_budget - o.quote_spent for o in s.orders if o.status == "Pending")
     accounted = m.quote_spent + m.quote_returned + still_open
     problems = [] if accounted == m.quote_escrowed else [
@@ -153,14 +164,13 @@ def vaults_held_by_the_program(s: Snapshot) -> Finding:
     return _finding("vaults-held-by-the-program", problems, f"{len(wanted)} token account(s)")
 
 
-def withdrawals_follow_council_rules(s: Snapshot) -> Finding:
+@needs_treasury
+def withdrawals_follow_council_rules(s: Snapshot, treasury: Buyback) -> Finding:
     name = "withdrawals-follow-council-rules"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
-    council, params = set(s.buyback.council), s.buyback.params
+    council, params = set(treasury.council), treasury.params
     problems = []
-    if s.buyback.next_proposal_id - 1 != len(s.withdrawals):  # ids start at 1
-        problems.append(f"next_proposal_id {s.buyback.next_proposal_id}, {len(s.withdrawals)} proposal account(s)")
+    if treasury.next_proposal_id - 1 != len(s.withdrawals):  # ids start at 1
+        problems.append(f"next_proposal_id {treasury.next_proposal_id}, {len(s.withdrawals)} proposal account(s)")
     for p in s.withdrawals:
         strangers = [str(key) for key in p.approvals if key not in council]
         if strangers:
@@ -250,29 +260,27 @@ def fee_counters_match_history(s: Snapshot, history: History) -> Finding:
     return _finding("fee-counters-match-history", problems, f"{sum(counts.values())} fee payment(s)")
 
 
-def revenue_matches_history(s: Snapshot, history: History) -> Finding:
+@needs_treasury
+def revenue_matches_history(s: Snapshot, treasury: Buyback, history: History) -> Finding:
     name = "revenue-matches-history"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
     batches = history.named("RevenueReported")
     summed: Counter[str] = Counter()
     for event in batches:
         summed.update(event.data["batch"])
     problems = []
-    if s.buyback.last_batch_seq != len(batches):
-        problems.append(f"last_batch_seq {s.buyback.last_batch_seq}, {len(batches)} batch(es) in history")
-    for field, stored in vars(s.buyback.revenue).items():
+    if treasury.last_batch_seq != len(batches):
+        problems.append(f"last_batch_seq {treasury.last_batch_seq}, {len(batches)} batch(es) in history")
+    for field, stored in vars(treasury.revenue).items():
         if stored != summed[field]:
             problems.append(f"{field} is {stored} cents, batches sum to {summed[field]}")
     return _finding(name, problems, f"{len(batches)} batch(es)")
 
 
-def fills_match_history(s: Snapshot, history: History) -> Finding:
+@needs_treasury
+def fills_match_history(s: Snapshot, treasury: Buyback, history: History) -> Finding:
     name = "fills-match-history"
-    if s.buyback is None:
-        return Finding(name, "skipped", "no buy-order treasury")
     fills = history.named("BuyOrderFilled")
-    m = s.buyback.metrics
+    m = treasury.metrics
     pairs = {
         "tokens_acquired": (m.tokens_acquired, sum(e.data["tokens"] for e in fills)),
         "quote_spent": (m.quote_spent, sum(e.data["quote_paid"] for e in fills)),
