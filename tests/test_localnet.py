@@ -55,6 +55,24 @@ def test_malformed_requests_get_json_rpc_errors_and_the_server_keeps_serving(rpc
     assert isinstance(batch[0]["result"], int) and batch[1]["error"]["code"] == -32601
 
 
+def test_many_clients_at_once_are_all_answered_promptly(rpc_url: str) -> None:
+    """Bursts of new keep-alive connections (an auditor's 16 parallel
+    getTransaction calls, several processes at once) are all served."""
+
+    async def burst(size: int) -> None:
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        async with httpx.AsyncClient(limits=limits, timeout=5) as client:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "getSlot"}
+            replies = await asyncio.gather(*(client.post(rpc_url, json=body) for _ in range(size)))
+            assert all("result" in reply.json() for reply in replies)
+
+    async def bursts() -> None:
+        for size in (16, 32, 64) * 20:
+            await burst(size)
+
+    asyncio.run(bursts())
+
+
 def test_cluster_methods_answer_in_solana_shapes(rpc_url: str) -> None:
     version = rpc(rpc_url, "getVersion")["result"]
     assert "solana-core" in version

@@ -1,62 +1,85 @@
 //! HTTP/1.1 front: POST / with a JSON-RPC body, GET /health, on loopback.
+//!
+//! hyper on a tokio runtime: every accepted connection gets its own task, so a
+//! burst of keep-alive connections is served at once. The Bank API is
+//! synchronous, so each request's work runs on tokio's blocking pool.
 
-use std::{io::Read, sync::Arc, thread};
+use std::{convert::Infallible, net::TcpListener, sync::Arc, time::Duration};
 
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::{
+    body::Incoming, header, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
+};
+use hyper_util::rt::TokioIo;
 
 use crate::{chain::Chain, rpc};
 
 /// agave's limit on a JSON-RPC request body.
 const MAX_REQUEST_BODY: usize = 50 * 1024;
-/// Requests served at once.
-const WORKERS: usize = 8;
+/// Pause after a failed accept (out of file descriptors, say) before the next.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
-pub fn serve(server: Server, chain: Arc<Chain>) {
-    let server = Arc::new(server);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|n| {
-            let server = Arc::clone(&server);
-            let chain = Arc::clone(&chain);
-            thread::Builder::new()
-                .name(format!("rpc-{n}"))
-                .spawn(move || {
-                    for request in server.incoming_requests() {
-                        respond(&chain, request);
-                    }
-                })
-                .expect("spawn rpc worker")
-        })
-        .collect();
-    for worker in workers {
-        let _ = worker.join();
-    }
-}
-
-fn json_header() -> Header {
-    Header::from_bytes("Content-Type", "application/json").expect("static header")
-}
-
-fn respond(chain: &Chain, mut request: Request) {
-    let response = match (request.method(), request.url()) {
-        (Method::Get, "/health") => Response::from_string("ok"),
-        (Method::Post, _) => {
-            let mut body = Vec::new();
-            let read = request
-                .as_reader()
-                .take(MAX_REQUEST_BODY as u64 + 1)
-                .read_to_end(&mut body);
-            match read {
-                Err(e) => Response::from_string(format!("could not read body: {e}")).with_status_code(400),
-                Ok(_) if body.len() > MAX_REQUEST_BODY => {
-                    Response::from_string("request body too large").with_status_code(413)
+/// Serve until the process ends.
+pub fn serve(listener: TcpListener, chain: Arc<Chain>) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("rpc")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the RPC runtime: {e}"))?;
+    runtime.block_on(async move {
+        listener.set_nonblocking(true).map_err(|e| format!("listener: {e}"))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| format!("listener: {e}"))?;
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                    continue;
                 }
-                Ok(_) => Response::from_string(rpc::handle_body(chain, &body).to_string())
-                    .with_header(json_header()),
-            }
+            };
+            let chain = Arc::clone(&chain);
+            tokio::spawn(async move {
+                let service = service_fn(move |request| respond(Arc::clone(&chain), request));
+                // The client may go away mid-request; nothing to do about it.
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
         }
-        _ => Response::from_string("Used HTTP Method is not allowed. POST or OPTIONS is required")
-            .with_status_code(StatusCode(405)),
+    })
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+}
+
+async fn respond(chain: Arc<Chain>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let response = match (request.method(), request.uri().path()) {
+        (&Method::GET, "/health") => text(StatusCode::OK, "ok"),
+        (&Method::POST, _) => match Limited::new(request.into_body(), MAX_REQUEST_BODY).collect().await {
+            Err(e) if e.is::<LengthLimitError>() => text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            Err(e) => text(StatusCode::BAD_REQUEST, format!("could not read body: {e}")),
+            Ok(body) => {
+                let body = body.to_bytes();
+                match tokio::task::spawn_blocking(move || rpc::handle_body(&chain, &body).to_string()).await {
+                    Ok(reply) => {
+                        let mut response = text(StatusCode::OK, reply);
+                        response
+                            .headers_mut()
+                            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+                        response
+                    }
+                    Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("request handler failed: {e}")),
+                }
+            }
+        },
+        _ => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Used HTTP Method is not allowed. POST or OPTIONS is required",
+        ),
     };
-    // The client may have gone away; nothing to do about it.
-    let _ = request.respond(response);
+    Ok(response)
 }

@@ -83,7 +83,7 @@ fn run(args: Args) -> Result<(), String> {
         .map(|pair| account_file::load(&pair[0], pair[1].as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     let address = SocketAddr::new(args.bind_address, args.rpc_port);
-    let server = tiny_http::Server::http(address).map_err(|e| format!("cannot serve on {address}: {e}"))?;
+    let listener = std::net::TcpListener::bind(address).map_err(|e| format!("cannot serve on {address}: {e}"))?;
 
     let slot_duration = Duration::from_millis(args.slot_ms);
     let chain = chain::Chain::new(accounts, slot_duration);
@@ -98,8 +98,7 @@ fn run(args: Args) -> Result<(), String> {
     }
     println!("JSON RPC URL: http://{address}");
     let _ = std::io::stdout().flush();
-    http::serve(server, chain);
-    Ok(())
+    http::serve(listener, chain)
 }
 
 /// The faucet keypair (the `solana-keygen` JSON array) and a genesis summary.
