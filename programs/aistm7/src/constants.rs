@@ -40,8 +40,10 @@ pub const MAX_TOKEN_SYMBOL_LEN: usize = 10;
 /// Layout version written into new config accounts.
 pub const CONFIG_VERSION: u8 = 1;
 
-/// An `AccessPass` per wallet: `[SEED_ACCESS, wallet]`.
-pub const SEED_ACCESS: &[u8] = b"access";
+/// A wallet's locked tokens: `[SEED_LOCK, wallet]`; all locks share the
+/// vault `[SEED_LOCK_VAULT, mint]` the config owns.
+pub const SEED_LOCK: &[u8] = b"lock";
+pub const SEED_LOCK_VAULT: &[u8] = b"lock_vault";
 
 /// Defaults of the access requirement (see `RequirementParams`).
 pub const DEFAULT_TARGET_USD_MICROS: u64 = 15_000_000;
@@ -50,6 +52,10 @@ pub const DEFAULT_MAX_TOKENS: u64 = 10_000;
 pub const DEFAULT_UPDATE_THRESHOLD_BPS: u16 = 100;
 pub const DEFAULT_MIN_UPDATE_INTERVAL_SECS: u32 = 60;
 pub const DEFAULT_PASS_VALIDITY_SECS: u32 = 3_600;
+/// Locked tokens leave the lock this long after `request_unlock`; never
+/// shorter than the pass validity, so units a pass counted stay locked while
+/// the pass is valid.
+pub const DEFAULT_UNLOCK_COOLDOWN_SECS: u32 = 86_400;
 
 /// Defaults of the oracle guard rails (see `OracleParams`).
 pub const DEFAULT_MAX_PRICE_AGE_SECS: u32 = 60;
@@ -67,8 +73,12 @@ pub const SEED_QUOTE_VAULT: &[u8] = b"quote_vault";
 /// A buy-order and its escrow: `[SEED_ORDER, id as u64 LE]`, `[SEED_ORDER_ESCROW, id]`.
 pub const SEED_ORDER: &[u8] = b"order";
 pub const SEED_ORDER_ESCROW: &[u8] = b"order_escrow";
-/// A withdrawal proposal: `[SEED_WITHDRAWAL, id as u64 LE]`.
-pub const SEED_WITHDRAWAL: &[u8] = b"withdrawal";
+/// A council proposal: `[SEED_PROPOSAL, id as u64 LE]`.
+pub const SEED_PROPOSAL: &[u8] = b"proposal";
+
+/// Settled orders, executed or cancelled proposals and charge receipts can be
+/// closed (rent back to whoever paid it) this long after they settled.
+pub const RECORD_RETENTION_SECS: i64 = 7 * SECONDS_PER_DAY;
 
 /// Revenue entries per `report_revenue` batch, and council seats.
 pub const MAX_REVENUE_ENTRIES: usize = 32;

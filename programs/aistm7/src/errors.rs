@@ -58,7 +58,7 @@ pub enum Aistm7Error {
     NoTokenAccounts,
     #[msg("The same token account was passed twice")]
     DuplicateTokenAccount,
-    #[msg("Token balance is below the access requirement")]
+    #[msg("Locked tokens are below the access requirement")]
     InsufficientBalance,
     #[msg("The mint has a freeze authority, which could freeze the program's vaults")]
     MintHasFreezeAuthority,
@@ -128,6 +128,40 @@ pub enum Aistm7Error {
     NotEnoughApprovals,
     #[msg("The withdrawal time-lock has not elapsed")]
     TimelockNotElapsed,
-    #[msg("The withdrawal proposal is not pending")]
+    #[msg("The proposal is not pending")]
     ProposalNotPending,
+    #[msg("The direct withdrawal would exceed today's direct withdrawal limit")]
+    DirectWithdrawLimitExceeded,
+    #[msg("A backup feed is configured: its price account is required")]
+    MissingBackupPrice,
+    #[msg("The same price account was passed for two feeds")]
+    DuplicatePriceAccount,
+    #[msg("The price update is older than one the treasury already used")]
+    PriceOlderThanLastUsed,
+    #[msg("A vault or escrow of this program cannot receive a payout")]
+    ProgramOwnedDestination,
+    #[msg("The guardian must be a different key than the admin")]
+    AdminCannotBeGuardian,
+    #[msg("Raising the maximum supply needs a council proposal")]
+    MaxSupplyRaiseNeedsCouncil,
+    #[msg("Signer may not create proposals")]
+    NotProposer,
+    #[msg("The vault is not one the council can withdraw from")]
+    InvalidWithdrawalVault,
+    #[msg("This proposal's action needs accounts that were not passed")]
+    MissingProposalAccount,
+    #[msg("The council changed after this proposal was made; it can no longer pass")]
+    ProposalStale,
+    #[msg("The record is still within its retention period")]
+    RetentionNotElapsed,
+    #[msg("The record is still open")]
+    RecordNotSettled,
+    #[msg("The account to refund is not the one that paid the rent")]
+    WrongRentRecipient,
+    #[msg("More tokens requested than are locked")]
+    InsufficientLocked,
+    #[msg("Nothing is waiting to be unlocked")]
+    NothingToUnlock,
+    #[msg("The unlock cooldown has not elapsed")]
+    UnlockCooldownActive,
 }

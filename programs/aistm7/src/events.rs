@@ -6,8 +6,8 @@
 use anchor_lang::prelude::*;
 
 use crate::state::{
-    Authorities, BuybackParams, OracleParams, OrderStatus, PriceSource, RequirementOverride, RequirementParams,
-    RevenueTotals, ServiceTerms, TokenInfo, TokenParams,
+    Authorities, BuybackParams, OracleParams, OrderStatus, PriceSource, ProposalAction, RequirementOverride,
+    RequirementParams, RevenueTotals, ServiceTerms, TokenInfo, TokenParams,
 };
 
 /// Emit an Anchor event, on SBF and natively alike.
@@ -108,9 +108,34 @@ pub struct CircuitBreakerReset {
 #[event]
 pub struct AccessVerified {
     pub wallet: Pubkey,
-    pub balance: u64,
+    pub locked: u64,
     pub required: u64,
     pub valid_until: i64,
+}
+
+#[event]
+pub struct TokensLocked {
+    pub wallet: Pubkey,
+    pub amount: u64,
+    /// The wallet's locked amount after this.
+    pub locked: u64,
+}
+
+#[event]
+pub struct UnlockRequested {
+    pub wallet: Pubkey,
+    pub amount: u64,
+    pub locked: u64,
+    pub unlocking: u64,
+    pub unlock_at: i64,
+}
+
+/// Unlocked tokens went back to the wallet; `closed` when its lock emptied and closed.
+#[event]
+pub struct TokensUnlocked {
+    pub wallet: Pubkey,
+    pub amount: u64,
+    pub closed: bool,
 }
 
 #[event]
@@ -218,31 +243,60 @@ pub struct BuyOrderClosed {
     pub quote_returned: u64,
 }
 
+/// Tokens left a program vault: a direct quote withdrawal (`proposal` None)
+/// or an executed council proposal.
 #[event]
-pub struct QuoteWithdrawn {
+pub struct VaultWithdrawn {
+    pub vault: Pubkey,
     pub amount: u64,
     pub destination: Pubkey,
-    /// The proposal that authorised it; `None` for a direct withdrawal.
     pub proposal: Option<u64>,
+    /// Direct withdrawals so far today (unchanged by a proposal).
+    pub withdrawn_today: u64,
 }
 
 #[event]
-pub struct WithdrawalProposed {
+pub struct ProposalCreated {
     pub id: u64,
-    pub amount: u64,
-    pub destination: Pubkey,
+    pub action: ProposalAction,
+    pub proposer: Pubkey,
+}
+
+/// `executable_at` is 0 until the approvals reach the threshold.
+#[event]
+pub struct ProposalApproved {
+    pub id: u64,
+    pub member: Pubkey,
+    pub approvals: u8,
     pub executable_at: i64,
 }
 
 #[event]
-pub struct WithdrawalApproved {
+pub struct ProposalExecuted {
     pub id: u64,
-    pub member: Pubkey,
-    pub approvals: u8,
+    pub action: ProposalAction,
 }
 
 #[event]
-pub struct WithdrawalCancelled {
+pub struct ProposalCancelled {
     pub id: u64,
     pub guardian: Pubkey,
+}
+
+#[event]
+pub struct CouncilChanged {
+    pub old_members: Vec<Pubkey>,
+    pub old_approvals_required: u8,
+    pub new_members: Vec<Pubkey>,
+    pub new_approvals_required: u8,
+    /// Pending proposals up to this id can no longer pass.
+    pub proposals_stale_through: u64,
+}
+
+/// A settled record was closed and its rent returned to whoever paid it.
+#[event]
+pub struct AccountClosed {
+    pub account: Pubkey,
+    pub rent_recipient: Pubkey,
+    pub lamports: u64,
 }

@@ -16,7 +16,7 @@ pub mod state;
 pub mod vault;
 
 pub use instructions::*;
-use state::{AccessResult, RevenueEntry};
+use state::{AccessResult, ProposalAction, RevenueEntry};
 
 declare_id!("666imxNugJ7XZpnhx46AUV4VTTFaitYTep6MwV7XYySM");
 
@@ -59,10 +59,20 @@ pub mod aistm7 {
         crank::refresh_requirement::handler(ctx)
     }
 
-    pub fn verify_access<'info>(
-        ctx: Context<'_, '_, 'info, 'info, VerifyAccess<'info>>,
-    ) -> Result<AccessResult> {
+    pub fn verify_access(ctx: Context<VerifyAccess>) -> Result<AccessResult> {
         user::verify_access::handler(ctx)
+    }
+
+    pub fn lock_tokens(ctx: Context<LockTokens>, amount: u64) -> Result<()> {
+        user::lock_tokens::handler(ctx, amount)
+    }
+
+    pub fn request_unlock(ctx: Context<RequestUnlock>, amount: u64) -> Result<()> {
+        user::request_unlock::handler(ctx, amount)
+    }
+
+    pub fn withdraw_unlocked(ctx: Context<WithdrawUnlocked>) -> Result<()> {
+        user::withdraw_unlocked::handler(ctx)
     }
 
     pub fn deposit_treasury(ctx: Context<DepositTreasury>, amount: u64) -> Result<u64> {
@@ -141,19 +151,31 @@ pub mod aistm7 {
         admin::withdraw_quote::handler(ctx, amount)
     }
 
-    pub fn propose_withdrawal(ctx: Context<ProposeWithdrawal>, amount: u64) -> Result<()> {
-        admin::propose_withdrawal::handler(ctx, amount)
+    pub fn create_proposal(ctx: Context<CreateProposal>, action: ProposalAction) -> Result<()> {
+        council::create_proposal::handler(ctx, action)
     }
 
-    pub fn approve_withdrawal(ctx: Context<ApproveWithdrawal>) -> Result<()> {
-        council::approve_withdrawal::handler(ctx)
+    pub fn approve_proposal(ctx: Context<ApproveProposal>) -> Result<()> {
+        council::approve_proposal::handler(ctx)
     }
 
-    pub fn execute_withdrawal(ctx: Context<ExecuteWithdrawal>) -> Result<()> {
-        crank::execute_withdrawal::handler(ctx)
+    pub fn execute_proposal(ctx: Context<ExecuteProposal>) -> Result<()> {
+        crank::execute_proposal::handler(ctx)
     }
 
-    pub fn cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
-        guardian::cancel_withdrawal::handler(ctx)
+    pub fn cancel_proposal(ctx: Context<CancelProposal>) -> Result<()> {
+        guardian::cancel_proposal::handler(ctx)
+    }
+
+    pub fn close_proposal(ctx: Context<CloseProposal>) -> Result<()> {
+        crank::close_proposal::handler(ctx)
+    }
+
+    pub fn close_buy_order(ctx: Context<CloseBuyOrder>) -> Result<()> {
+        crank::close_buy_order::handler(ctx)
+    }
+
+    pub fn close_charge_receipt(ctx: Context<CloseChargeReceipt>) -> Result<()> {
+        crank::close_charge_receipt::handler(ctx)
     }
 }

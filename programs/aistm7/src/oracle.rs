@@ -1,8 +1,11 @@
 //! Load and validate a Pyth `PriceUpdateV2` account, nothing else.
 //!
-//! The account is checked by hand rather than through `Account<PriceUpdateV2>`
-//! so that an unusable primary feed (wrong owner, malformed, stale...) fails
-//! with its own error inside the handler, where the backup feed can step in.
+//! Two kinds of check, kept apart because the backup feed may stand in for
+//! the primary only on the second kind:
+//! - identity (`load_update`): owner, layout, full verification, feed id.
+//!   A failure means the account is not the feed at all: always an error.
+//! - quality (`check_quality`): positive, not in the future, fresh, tight
+//!   confidence, near its EMA. A failure means the feed is unusable now.
 
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
@@ -23,22 +26,49 @@ pub struct OraclePrice {
     pub ema_price: i64,
 }
 
+impl OraclePrice {
+    /// The price less its confidence: what the treasury pays per unit when it
+    /// buys, so a wide band costs the seller, not the treasury.
+    pub fn lower_bound(&self) -> Result<OraclePrice> {
+        let conf = i64::try_from(self.conf).map_err(|_| error!(Aistm7Error::NonPositivePrice))?;
+        let price = self.price.checked_sub(conf).ok_or(Aistm7Error::MathOverflow)?;
+        require!(price > 0, Aistm7Error::NonPositivePrice);
+        Ok(OraclePrice { price, conf: 0, ..*self })
+    }
+}
+
 /// Read `account` as the price of `feed_id` and apply the guard rails of `params`.
 pub fn load_price(account: &AccountInfo, feed_id: &[u8; 32], params: &OracleParams, clock: &Clock) -> Result<OraclePrice> {
+    check_quality(&load_update(account, feed_id)?, params, clock)
+}
+
+/// Read `account` as a fully verified update of `feed_id` (identity checks only).
+pub fn load_update(account: &AccountInfo, feed_id: &[u8; 32]) -> Result<PriceUpdateV2> {
     require_keys_eq!(*account.owner, pyth_solana_receiver_sdk::ID, Aistm7Error::WrongPriceOwner);
     let data = account.try_borrow_data()?;
     let update = PriceUpdateV2::try_deserialize(&mut &data[..]).map_err(|_| error!(Aistm7Error::MalformedPriceAccount))?;
-    validate(&update, feed_id, params, clock)
+    check_identity(&update, feed_id)?;
+    Ok(update)
 }
 
-/// The guard rails, on a decoded update.
+/// Identity and quality, on a decoded update.
 pub fn validate(update: &PriceUpdateV2, feed_id: &[u8; 32], params: &OracleParams, clock: &Clock) -> Result<OraclePrice> {
+    check_identity(update, feed_id)?;
+    check_quality(update, params, clock)
+}
+
+fn check_identity(update: &PriceUpdateV2, feed_id: &[u8; 32]) -> Result<()> {
     require!(
         update.verification_level == VerificationLevel::Full,
         Aistm7Error::PartialVerification
     );
+    require!(update.price_message.feed_id == *feed_id, Aistm7Error::WrongFeedId);
+    Ok(())
+}
+
+/// The guard rails on the price itself.
+pub fn check_quality(update: &PriceUpdateV2, params: &OracleParams, clock: &Clock) -> Result<OraclePrice> {
     let message = &update.price_message;
-    require!(message.feed_id == *feed_id, Aistm7Error::WrongFeedId);
     require!(message.price > 0 && message.ema_price > 0, Aistm7Error::NonPositivePrice);
     require!(
         message.publish_time <= clock.unix_timestamp.saturating_add(MAX_PUBLISH_TIME_AHEAD_SECS)

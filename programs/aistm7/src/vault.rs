@@ -2,9 +2,18 @@
 //! seeds), and from a wallet's account signed by the wallet.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, TransferChecked};
+use anchor_spl::token::{self, Burn, CloseAccount, TokenAccount, TransferChecked};
 
 use crate::constants::SEED_CONFIG;
+use crate::errors::Aistm7Error;
+
+/// Refuse a payout account the config owns (a vault or an escrow): what is
+/// paid into it would stay with the program, and an escrow's would be
+/// stranded when its order closes.
+pub fn require_external(destination: &TokenAccount, config: &Pubkey) -> Result<()> {
+    require_keys_neq!(destination.owner, *config, Aistm7Error::ProgramOwnedDestination);
+    Ok(())
+}
 
 /// Move `amount` of `mint` from a config-owned `from` to `to`.
 pub fn transfer_from_vault<'info>(
@@ -70,4 +79,21 @@ pub fn burn_from_vault<'info>(
         ),
         amount,
     )
+}
+
+/// Close a config-owned, empty token account; its rent goes to `destination`.
+pub fn close_vault<'info>(
+    token_program: &AccountInfo<'info>,
+    vault: &AccountInfo<'info>,
+    destination: &AccountInfo<'info>,
+    config: &AccountInfo<'info>,
+    config_bump: u8,
+) -> Result<()> {
+    let bump = [config_bump];
+    let seeds: &[&[u8]] = &[SEED_CONFIG, &bump];
+    token::close_account(CpiContext::new_with_signer(
+        token_program.clone(),
+        CloseAccount { account: vault.clone(), destination: destination.clone(), authority: config.clone() },
+        &[seeds],
+    ))
 }

@@ -1,9 +1,9 @@
 use aistm7::{
-    accounts,
+    constants::SEED_LOCK_VAULT,
     errors::Aistm7Error,
-    events::{AccessVerified, PauseChanged, RequirementOverrideSet, RequirementParamsUpdated},
+    events::{AccessVerified, PauseChanged, RequirementOverrideSet, RequirementParamsUpdated, TokensUnlocked, UnlockRequested},
     instruction,
-    state::{AccessPass, AccessResult, Config, RequirementOverride},
+    state::{AccessLock, AccessResult, Config, RequirementOverride},
     SetOracleParamsArgs, SetRequirementOverrideArgs, SetRequirementParamsArgs,
 };
 use aistm7_tests::*;
@@ -29,31 +29,11 @@ async fn priced() -> Priced {
     let feed = Keypair::new();
     let now = env.clock().await.unix_timestamp;
     env.write_price(&feed, price_args(PRIMARY_FEED, 15_000_000, now)).await;
-    let refresh = ix(
-        aistm7::ID,
-        accounts::RefreshRequirement { config: config_pda(), primary_price: feed.pubkey(), backup_price: None },
-        instruction::RefreshRequirement {},
-    );
-    env.send(&[refresh], &[]).await.expect("price the requirement");
+    let no_backup = SetOracleParamsArgs { backup_feed_id: Some([0; 32]), ..Default::default() };
+    let admin = keys[0].insecure_clone();
+    env.send(&[admin_ix(&admin.pubkey(), instruction::SetOracleParams { args: no_backup })], &[&admin]).await.unwrap();
+    env.send(&[refresh_ix(&feed.pubkey(), None)], &[]).await.expect("price the requirement");
     Priced { env, keys, mint }
-}
-
-fn verify_ix(payer: &Pubkey, wallet: &Pubkey, token_accounts: &[Pubkey]) -> Instruction {
-    let mut instruction = ix(
-        aistm7::ID,
-        accounts::VerifyAccess {
-            payer: *payer,
-            wallet: *wallet,
-            config: config_pda(),
-            access_pass: access_pda(wallet),
-            system_program: anchor_lang::system_program::ID,
-        },
-        instruction::VerifyAccess {},
-    );
-    instruction
-        .accounts
-        .extend(token_accounts.iter().map(|account| AccountMeta::new_readonly(*account, false)));
-    instruction
 }
 
 /// Every admin and guardian instruction takes (signer, config).
@@ -66,77 +46,119 @@ fn admin_ix(admin: &Pubkey, data: impl InstructionData) -> Instruction {
 }
 
 impl Priced {
-    async fn verify(&mut self, wallet: &Pubkey, token_accounts: &[Pubkey]) -> Outcome {
-        let payer = self.env.payer().pubkey();
-        self.env.process(&[verify_ix(&payer, wallet, token_accounts)], &[]).await
+    async fn verify(&mut self, wallet: &Pubkey) -> Outcome {
+        self.env.process(&[verify_access_ix(wallet)], &[]).await
+    }
+
+    async fn wallet(&mut self, amount: u64, locked: u64) -> (Keypair, Pubkey) {
+        let mint = self.mint;
+        self.env.wallet_with_lock(&mint, amount, locked).await
     }
 }
 
 #[tokio::test]
-async fn a_holder_with_enough_tokens_gets_a_pass_and_return_data() {
+async fn a_wallet_with_enough_locked_tokens_has_access_and_return_data() {
     let mut p = priced().await;
-    let wallet = Keypair::new().pubkey();
-    let a = p.env.create_token_account(&p.mint, &wallet, 60 * TOKEN).await;
-    let b = p.env.create_token_account(&p.mint, &wallet, 40 * TOKEN).await;
+    let (wallet, _) = p.wallet(150 * TOKEN, 100 * TOKEN).await;
 
-    let outcome = p.verify(&wallet, &[a, b]).await;
+    let outcome = p.verify(&wallet.pubkey()).await;
 
-    outcome.result.expect("100 tokens across two accounts meet 100 required");
+    outcome.result.expect("100 locked tokens meet 100 required");
     let now = p.env.clock().await.unix_timestamp;
-    let pass: AccessPass = p.env.account(&access_pda(&wallet)).await.unwrap();
-    assert_eq!((pass.wallet, pass.balance, pass.required), (wallet, 100 * TOKEN, 100 * TOKEN));
-    assert_eq!(pass.valid_until, pass.checked_at + 3_600);
-    assert!(pass.checked_at <= now);
     let (program, data) = outcome.return_data.expect("return data");
     assert_eq!(program, aistm7::ID);
     let result = AccessResult::deserialize(&mut data.as_slice()).unwrap();
-    assert_eq!((result.wallet, result.balance, result.valid_until), (wallet, 100 * TOKEN, pass.valid_until));
-    assert_eq!(events::<AccessVerified>(&outcome.logs)[0].balance, 100 * TOKEN);
+    assert_eq!(
+        result,
+        AccessResult { wallet: wallet.pubkey(), locked: 100 * TOKEN, required: 100 * TOKEN, valid_until: now + 3_600 }
+    );
+    assert_eq!(events::<AccessVerified>(&outcome.logs)[0].locked, 100 * TOKEN);
+    let lock: AccessLock = p.env.account(&lock_pda(&wallet.pubkey())).await.unwrap();
+    assert_eq!((lock.wallet, lock.locked, lock.unlocking), (wallet.pubkey(), 100 * TOKEN, 0));
+    let config: Config = p.env.account(&config_pda()).await.unwrap();
+    assert_eq!(config.total_locked, 100 * TOKEN);
+    assert_eq!(p.env.token_balance(&vault_pda(SEED_LOCK_VAULT, &p.mint)).await, 100 * TOKEN);
 }
 
 #[tokio::test]
-async fn too_few_tokens_fail_and_write_no_pass() {
+async fn free_or_too_few_locked_tokens_give_no_access() {
     let mut p = priced().await;
-    let wallet = Keypair::new().pubkey();
-    let a = p.env.create_token_account(&p.mint, &wallet, 100 * TOKEN - 1).await;
+    let (short, _) = p.wallet(200 * TOKEN, 100 * TOKEN - 1).await;
+    let (free, _) = p.wallet(10_000 * TOKEN, 0).await;
 
-    let outcome = p.verify(&wallet, &[a]).await;
-
+    let outcome = p.verify(&short.pubkey()).await;
     assert!(outcome.logs.iter().any(|l| l.contains(&format!("have {} need {}", 100 * TOKEN - 1, 100 * TOKEN))));
     assert_custom_error(outcome.result, Aistm7Error::InsufficientBalance.into());
-    assert!(p.env.raw_account(&access_pda(&wallet)).await.is_none());
+    let outcome = p.verify(&free.pubkey()).await;
+    assert!(outcome.logs.iter().any(|l| l.contains(&format!("have 0 need {}", 100 * TOKEN))));
+    assert_custom_error(outcome.result, Aistm7Error::InsufficientBalance.into());
 }
 
 #[tokio::test]
-async fn token_accounts_must_be_the_wallets_own_of_the_mint_once_each() {
+async fn locks_take_only_the_wallets_own_tokens_of_the_mint() {
     let mut p = priced().await;
-    let wallet = Keypair::new().pubkey();
+    let (wallet, own) = p.wallet(500 * TOKEN, 0).await;
     let other_mint = p.env.create_mint(8).await;
-    let own = p.env.create_token_account(&p.mint, &wallet, 500 * TOKEN).await;
-    let foreign_mint = p.env.create_token_account(&other_mint, &wallet, 500 * TOKEN).await;
+    let foreign_mint = p.env.create_token_account(&other_mint, &wallet.pubkey(), 500 * TOKEN).await;
     let someone_elses = p.env.create_token_account(&p.mint, &Keypair::new().pubkey(), 500 * TOKEN).await;
+    let mint = p.mint;
+    let w = wallet.pubkey();
 
-    assert_custom_error(p.verify(&wallet, &[]).await.result, Aistm7Error::NoTokenAccounts.into());
-    assert_custom_error(p.verify(&wallet, &[foreign_mint]).await.result, Aistm7Error::WrongMint.into());
-    assert_custom_error(p.verify(&wallet, &[someone_elses]).await.result, Aistm7Error::WrongTokenOwner.into());
-    assert_custom_error(p.verify(&wallet, &[own, own]).await.result, Aistm7Error::DuplicateTokenAccount.into());
-    // A pass PDA of another wallet is refused by its seeds.
-    let payer = p.env.payer().pubkey();
-    let mut substituted = verify_ix(&payer, &wallet, &[own]);
-    substituted.accounts[3].pubkey = access_pda(&Keypair::new().pubkey());
+    let result = p.env.send(&[lock_tokens_ix(&w, &mint, &foreign_mint, TOKEN)], &[&wallet]).await;
+    assert_custom_error(result, Aistm7Error::WrongMint.into());
+    let result = p.env.send(&[lock_tokens_ix(&w, &mint, &someone_elses, TOKEN)], &[&wallet]).await;
+    assert_custom_error(result, Aistm7Error::WrongTokenOwner.into());
+    let result = p.env.send(&[lock_tokens_ix(&w, &mint, &own, 0)], &[&wallet]).await;
+    assert_custom_error(result, Aistm7Error::ZeroAmount.into());
+    p.env.send(&[lock_tokens_ix(&w, &mint, &own, 150 * TOKEN)], &[&wallet]).await.unwrap();
+    // Another wallet's lock PDA is refused by its seeds.
+    let mut substituted = verify_access_ix(&w);
+    substituted.accounts[2].pubkey = lock_pda(&Keypair::new().pubkey());
     let result = p.env.send(&[substituted], &[]).await;
     assert_custom_error(result, anchor_lang::error::ErrorCode::ConstraintSeeds.into());
-    assert!(p.env.raw_account(&access_pda(&wallet)).await.is_none());
+    p.verify(&w).await.result.expect("own lock");
+}
+
+#[tokio::test]
+async fn unlocked_tokens_stop_counting_at_once_and_leave_after_the_cooldown() {
+    let mut p = priced().await;
+    let (wallet, own) = p.wallet(150 * TOKEN, 150 * TOKEN).await;
+    let (w, mint) = (wallet.pubkey(), p.mint);
+
+    let result = p.env.send(&[request_unlock_ix(&w, 151 * TOKEN)], &[&wallet]).await;
+    assert_custom_error(result, Aistm7Error::InsufficientLocked.into());
+    let logs = p.env.send(&[request_unlock_ix(&w, 60 * TOKEN)], &[&wallet]).await.unwrap();
+    let now = p.env.clock().await.unix_timestamp;
+    let event = &events::<UnlockRequested>(&logs)[0];
+    assert_eq!((event.locked, event.unlocking, event.unlock_at), (90 * TOKEN, 60 * TOKEN, now + 86_400));
+    assert_custom_error(p.verify(&w).await.result, Aistm7Error::InsufficientBalance.into());
+
+    let withdraw = withdraw_unlocked_ix(&w, &mint, &own);
+    p.env.advance_time(86_399).await;
+    assert_custom_error(p.env.send(&[withdraw.clone()], &[&wallet]).await, Aistm7Error::UnlockCooldownActive.into());
+    p.env.advance_time(1).await;
+    let logs = p.env.send(&[withdraw.clone()], &[&wallet]).await.unwrap();
+    assert_eq!(events::<TokensUnlocked>(&logs)[0].amount, 60 * TOKEN);
+    assert_eq!(p.env.token_balance(&own).await, 60 * TOKEN);
+    assert_custom_error(p.env.send(&[withdraw.clone()], &[&wallet]).await, Aistm7Error::NothingToUnlock.into());
+
+    // Unlocking the rest empties the lock, which closes.
+    p.env.send(&[request_unlock_ix(&w, 90 * TOKEN)], &[&wallet]).await.unwrap();
+    p.env.advance_time(86_400).await;
+    let logs = p.env.send(&[withdraw], &[&wallet]).await.unwrap();
+    assert!(events::<TokensUnlocked>(&logs)[0].closed);
+    assert!(p.env.raw_account(&lock_pda(&w)).await.is_none());
+    assert_eq!(p.env.token_balance(&own).await, 150 * TOKEN);
+    let config: Config = p.env.account(&config_pda()).await.unwrap();
+    assert_eq!(config.total_locked, 0);
 }
 
 #[tokio::test]
 async fn an_unpriced_requirement_refuses_access() {
     let Initialized { mut env, mint, .. } = initialized().await;
-    let wallet = Keypair::new().pubkey();
-    let own = env.create_token_account(&mint, &wallet, 10_000 * TOKEN).await;
-    let payer = env.payer().pubkey();
+    let (wallet, _) = env.wallet_with_lock(&mint, 10_000 * TOKEN, 10_000 * TOKEN).await;
 
-    let result = env.send(&[verify_ix(&payer, &wallet, &[own])], &[]).await;
+    let result = env.send(&[verify_access_ix(&wallet.pubkey())], &[]).await;
 
     assert_custom_error(result, Aistm7Error::RequirementNotPriced.into());
 }
@@ -145,8 +167,8 @@ async fn an_unpriced_requirement_refuses_access() {
 async fn the_emergency_override_applies_until_it_expires_or_is_cleared() {
     let mut p = priced().await;
     let (admin, guardian) = (p.keys[0].insecure_clone(), p.keys[1].insecure_clone());
-    let wallet = Keypair::new().pubkey();
-    let own = p.env.create_token_account(&p.mint, &wallet, 150 * TOKEN).await;
+    let (wallet, _) = p.wallet(150 * TOKEN, 150 * TOKEN).await;
+    let wallet = wallet.pubkey();
     let now = p.env.clock().await.unix_timestamp;
     let set = |o: Option<RequirementOverride>| instruction::SetRequirementOverride {
         args: SetRequirementOverrideArgs { emergency_override: o },
@@ -161,25 +183,25 @@ async fn the_emergency_override_applies_until_it_expires_or_is_cleared() {
 
     let logs = p.env.send(&[admin_ix(&admin.pubkey(), set(Some(strict)))], &[&admin]).await.unwrap();
     assert_eq!(events::<RequirementOverrideSet>(&logs)[0].new, Some(strict));
-    assert_custom_error(p.verify(&wallet, &[own]).await.result, Aistm7Error::InsufficientBalance.into());
+    assert_custom_error(p.verify(&wallet).await.result, Aistm7Error::InsufficientBalance.into());
 
     p.env.advance_time(100).await;
-    p.verify(&wallet, &[own]).await.result.expect("expired override: 100 tokens again");
+    p.verify(&wallet).await.result.expect("expired override: 100 tokens again");
 
     p.env.send(&[admin_ix(&admin.pubkey(), set(Some(RequirementOverride { amount: 200 * TOKEN, expires_at: now + 10_000 })))], &[&admin]).await.unwrap();
     let logs = p.env.send(&[admin_ix(&admin.pubkey(), set(None))], &[&admin]).await.unwrap();
     assert_eq!(events::<RequirementOverrideSet>(&logs)[0].new, None);
     let config: Config = p.env.account(&config_pda()).await.unwrap();
     assert_eq!(config.requirement.emergency_override, None);
-    p.verify(&wallet, &[own]).await.result.expect("cleared override");
+    p.verify(&wallet).await.result.expect("cleared override");
 }
 
 #[tokio::test]
 async fn the_guardian_pauses_crank_and_user_instructions() {
     let mut p = priced().await;
     let (admin, guardian) = (p.keys[0].insecure_clone(), p.keys[1].insecure_clone());
-    let wallet = Keypair::new().pubkey();
-    let own = p.env.create_token_account(&p.mint, &wallet, 150 * TOKEN).await;
+    let (wallet, _) = p.wallet(150 * TOKEN, 150 * TOKEN).await;
+    let wallet = wallet.pubkey();
     let pause = |on: bool| instruction::SetPaused { paused: on };
 
     let result = p.env.send(&[admin_ix(&admin.pubkey(), pause(true))], &[&admin]).await;
@@ -188,20 +210,15 @@ async fn the_guardian_pauses_crank_and_user_instructions() {
     let event = &events::<PauseChanged>(&logs)[0];
     assert_eq!((event.old, event.new, event.guardian), (false, true, guardian.pubkey()));
 
-    assert_custom_error(p.verify(&wallet, &[own]).await.result, Aistm7Error::Paused.into());
+    assert_custom_error(p.verify(&wallet).await.result, Aistm7Error::Paused.into());
     let feed = Keypair::new();
     let now = p.env.clock().await.unix_timestamp;
     p.env.write_price(&feed, price_args(PRIMARY_FEED, 10_000_000, now)).await;
     p.env.advance_time(61).await;
-    let refresh = ix(
-        aistm7::ID,
-        accounts::RefreshRequirement { config: config_pda(), primary_price: feed.pubkey(), backup_price: None },
-        instruction::RefreshRequirement {},
-    );
-    assert_custom_error(p.env.send(&[refresh], &[]).await, Aistm7Error::Paused.into());
+    assert_custom_error(p.env.send(&[refresh_ix(&feed.pubkey(), None)], &[]).await, Aistm7Error::Paused.into());
 
     p.env.send(&[admin_ix(&guardian.pubkey(), pause(false))], &[&guardian]).await.unwrap();
-    p.verify(&wallet, &[own]).await.result.expect("unpaused");
+    p.verify(&wallet).await.result.expect("unpaused");
 }
 
 #[tokio::test]

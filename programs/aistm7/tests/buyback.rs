@@ -1,182 +1,16 @@
 use aistm7::{
     accounts,
-    constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_QUOTE_VAULT, SEED_WITHDRAWAL},
+    constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_QUOTE_VAULT},
     errors::Aistm7Error,
-    events::{BuyOrderClosed, BuyOrderFilled, BuyOrderOpened, RevenueReported},
+    events::{BuyOrderClosed, BuyOrderFilled, BuyOrderOpened, ProposalApproved, RevenueReported},
     instruction,
-    state::{BuyOrder, Buyback, BuybackParams, OrderStatus, QuoteRate, RevenueEntry, RevenueSource, WithdrawalProposal, ProposalStatus},
-    InitializeBuybackArgs,
+    state::{BuyOrder, BuybackParams, OrderStatus, Proposal, ProposalAction, ProposalStatus, QuoteRate, RevenueEntry, RevenueSource},
 };
+use aistm7_tests::buyback_env::*;
 use aistm7_tests::*;
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-const USD_ZAR_FEED: [u8; 32] = [0xC3; 32];
-const ZAR: u64 = 100; // cents
-const TOKEN: u64 = 100_000_000;
-const QUOTE_FUNDS: u64 = 100_000_000_000; // 100,000 USD at 6 decimals
-
-struct Treasury {
-    env: Env,
-    keys: Vec<Keypair>,
-    council: Vec<Keypair>,
-    mint: Pubkey,
-    quote_mint: Pubkey,
-    token_feed: Keypair,
-    fx_feed: Keypair,
-    next_batch: u64,
-}
-
-fn params() -> BuybackParams {
-    BuybackParams {
-        quote_rate: QuoteRate::UsdViaPyth,
-        usd_zar_feed_id: USD_ZAR_FEED,
-        allocation_bps: 1_000,
-        min_allocation_cents: 10_000,
-        max_allocation_cents: 100_000_000,
-        max_slippage_bps: 100,
-        order_ttl_secs: 3_600,
-        daily_spend_cap: u64::MAX,
-        burn_on_fill: true,
-        direct_withdraw_limit: 1_000_000_000,
-        timelock_secs: 172_800,
-        approvals_required: 2,
-    }
-}
-
-fn order_pda(id: u64) -> Pubkey {
-    pda(&[SEED_ORDER, &id.to_le_bytes()])
-}
-
-fn escrow_pda(id: u64) -> Pubkey {
-    pda(&[SEED_ORDER_ESCROW, &id.to_le_bytes()])
-}
-
-async fn treasury() -> Treasury {
-    treasury_with(params()).await
-}
-
-async fn treasury_with(params: BuybackParams) -> Treasury {
-    let Initialized { mut env, keys, mint } = initialized().await;
-    let admin = keys[0].insecure_clone();
-    env.fund(&admin.pubkey(), 10_000_000_000).await;
-    env.fund(&keys[2].pubkey(), 10_000_000_000).await;
-    let quote_mint = env.create_mint(6).await;
-    let council: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    let init = ix(
-        aistm7::ID,
-        accounts::InitializeBuyback {
-            admin: admin.pubkey(),
-            config: config_pda(),
-            buyback: pda(&[SEED_BUYBACK]),
-            quote_mint,
-            quote_vault: pda(&[SEED_QUOTE_VAULT]),
-            token_program: anchor_spl::token::ID,
-            system_program: anchor_lang::system_program::ID,
-        },
-        instruction::InitializeBuyback {
-            args: InitializeBuybackArgs { params, council: council.iter().map(|k| k.pubkey()).collect() },
-        },
-    );
-    env.send(&[init], &[&admin]).await.expect("initialize buyback");
-    let payer = env.payer();
-    let fund = spl_token::instruction::mint_to(&spl_token::ID, &quote_mint, &pda(&[SEED_QUOTE_VAULT]), &payer.pubkey(), &[], QUOTE_FUNDS).unwrap();
-    env.send(&[fund], &[]).await.unwrap();
-    let mut t = Treasury { env, keys, council, mint, quote_mint, token_feed: Keypair::new(), fx_feed: Keypair::new(), next_batch: 1 };
-    t.set_prices(15_000_000, 1_850_000_000).await; // $0.15; 18.5 ZAR per USD
-    t
-}
-
-impl Treasury {
-    async fn set_prices(&mut self, token: i64, usd_zar: i64) {
-        let now = self.env.clock().await.unix_timestamp;
-        let (token_feed, fx_feed) = (self.token_feed.insecure_clone(), self.fx_feed.insecure_clone());
-        self.env.write_price(&token_feed, price_args(PRIMARY_FEED, token, now)).await;
-        self.env.write_price(&fx_feed, price_args(USD_ZAR_FEED, usd_zar, now)).await;
-    }
-
-    fn report_ix(&self, signer: &Pubkey, batch_seq: u64, entries: Vec<RevenueEntry>) -> Instruction {
-        ix(
-            aistm7::ID,
-            accounts::ReportRevenue { keeper: *signer, config: config_pda(), buyback: pda(&[SEED_BUYBACK]) },
-            instruction::ReportRevenue { batch_seq, entries },
-        )
-    }
-
-    async fn report(&mut self, cents: u64) {
-        let keeper = self.keys[2].insecure_clone();
-        let entry = RevenueEntry { source: RevenueSource::CourseSale, amount_cents: cents };
-        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, vec![entry]);
-        self.env.send(&[ix], &[&keeper]).await.expect("report");
-        self.next_batch += 1;
-    }
-
-    async fn buyback(&mut self) -> Buyback {
-        self.env.account(&pda(&[SEED_BUYBACK])).await.unwrap()
-    }
-
-    async fn execute(&mut self) -> Result<Vec<String>, solana_transaction_error::TransactionError> {
-        let keeper = self.keys[2].insecure_clone();
-        let id = self.buyback().await.next_order_id;
-        let ix = ix(
-            aistm7::ID,
-            accounts::ExecuteBuyOrder {
-                keeper: keeper.pubkey(),
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                token_price: self.token_feed.pubkey(),
-                usd_zar_price: self.fx_feed.pubkey(),
-                quote_mint: self.quote_mint,
-                quote_vault: pda(&[SEED_QUOTE_VAULT]),
-                order: order_pda(id),
-                escrow: escrow_pda(id),
-                token_program: anchor_spl::token::ID,
-                system_program: anchor_lang::system_program::ID,
-            },
-            instruction::ExecuteBuyOrder {},
-        );
-        self.env.send(&[ix], &[&keeper]).await
-    }
-
-    fn fill_ix(&self, seller: &Pubkey, id: u64, seller_token: &Pubkey, seller_quote: &Pubkey, amount: u64) -> Instruction {
-        ix(
-            aistm7::ID,
-            accounts::FillBuyOrder {
-                seller: *seller,
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                order: order_pda(id),
-                escrow: escrow_pda(id),
-                mint: self.mint,
-                quote_mint: self.quote_mint,
-                seller_token: *seller_token,
-                seller_quote: *seller_quote,
-                buyback_vault: vault_pda(SEED_BUYBACK_VAULT, &self.mint),
-                token_price: self.token_feed.pubkey(),
-                usd_zar_price: self.fx_feed.pubkey(),
-                token_program: anchor_spl::token::ID,
-            },
-            instruction::FillBuyOrder { amount },
-        )
-    }
-
-    fn close_ix(&self, id: u64) -> Instruction {
-        ix(
-            aistm7::ID,
-            accounts::CloseExpiredBuyOrder {
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                order: order_pda(id),
-                escrow: escrow_pda(id),
-                quote_vault: pda(&[SEED_QUOTE_VAULT]),
-                quote_mint: self.quote_mint,
-                token_program: anchor_spl::token::ID,
-            },
-            instruction::CloseExpiredBuyOrder {},
-        )
-    }
-}
 
 #[tokio::test]
 async fn allocation_rows_hold() {
@@ -316,86 +150,35 @@ async fn withdrawals_need_council_approvals_and_the_time_lock() {
     let quote_mint = t.quote_mint;
     let destination = t.env.create_token_account(&quote_mint, &Keypair::new().pubkey(), 0).await;
     let vault = pda(&[SEED_QUOTE_VAULT]);
-    let withdraw = |amount: u64| {
-        ix(
-            aistm7::ID,
-            accounts::WithdrawQuote {
-                admin: admin.pubkey(),
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                quote_vault: vault,
-                quote_mint,
-                destination,
-                token_program: anchor_spl::token::ID,
-            },
-            instruction::WithdrawQuote { amount },
-        )
-    };
-    t.env.send(&[withdraw(1_000_000_000)], &[&admin]).await.expect("at the direct limit");
+    let withdraw = |amount: u64| withdraw_quote_ix(&admin.pubkey(), quote_mint, destination, amount);
     assert_custom_error(t.env.send(&[withdraw(1_000_000_001)], &[&admin]).await, Aistm7Error::WithdrawalNeedsApproval.into());
+    t.env.send(&[withdraw(1_000_000_000)], &[&admin]).await.expect("at the direct limit");
 
-    let propose = |id: u64| {
-        ix(
-            aistm7::ID,
-            accounts::ProposeWithdrawal {
-                admin: admin.pubkey(),
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]),
-                destination,
-                system_program: anchor_lang::system_program::ID,
-            },
-            instruction::ProposeWithdrawal { amount: 50_000_000_000 },
-        )
-    };
+    let action = ProposalAction::Withdraw { vault, destination, amount: 50_000_000_000 };
+    let propose = |id: u64| create_proposal_ix(&admin.pubkey(), id, action.clone(), Some(destination));
     t.env.send(&[propose(1)], &[&admin]).await.unwrap();
     t.env.send(&[propose(2)], &[&admin]).await.unwrap();
-    let approve = |member: &Pubkey, id: u64| {
-        ix(
-            aistm7::ID,
-            accounts::ApproveWithdrawal { member: *member, buyback: pda(&[SEED_BUYBACK]), proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]) },
-            instruction::ApproveWithdrawal {},
-        )
-    };
-    let execute = |id: u64| {
-        ix(
-            aistm7::ID,
-            accounts::ExecuteWithdrawal {
-                config: config_pda(),
-                buyback: pda(&[SEED_BUYBACK]),
-                proposal: pda(&[SEED_WITHDRAWAL, &id.to_le_bytes()]),
-                quote_vault: vault,
-                quote_mint,
-                destination,
-                token_program: anchor_spl::token::ID,
-            },
-            instruction::ExecuteWithdrawal {},
-        )
-    };
+    let execute = |id: u64| execute_withdraw_ix(id, vault, quote_mint, destination);
     let (m0, m1) = (t.council[0].insecure_clone(), t.council[1].insecure_clone());
 
-    assert_custom_error(t.env.send(&[approve(&admin.pubkey(), 1)], &[&admin]).await, Aistm7Error::NotCouncilMember.into());
-    t.env.send(&[approve(&m0.pubkey(), 1)], &[&m0]).await.unwrap();
-    assert_custom_error(t.env.send(&[approve(&m0.pubkey(), 1)], &[&m0]).await, Aistm7Error::AlreadyApproved.into());
+    assert_custom_error(t.env.send(&[approve_proposal_ix(&admin.pubkey(), 1)], &[&admin]).await, Aistm7Error::NotCouncilMember.into());
+    t.env.send(&[approve_proposal_ix(&m0.pubkey(), 1)], &[&m0]).await.unwrap();
+    assert_custom_error(t.env.send(&[approve_proposal_ix(&m0.pubkey(), 1)], &[&m0]).await, Aistm7Error::AlreadyApproved.into());
     t.env.advance_time(172_800).await;
     assert_custom_error(t.env.send(&[execute(1)], &[]).await, Aistm7Error::NotEnoughApprovals.into());
-    t.env.send(&[approve(&m1.pubkey(), 1)], &[&m1]).await.unwrap();
-    t.env.send(&[approve(&m0.pubkey(), 2)], &[&m0]).await.unwrap();
-    t.env.send(&[approve(&m1.pubkey(), 2)], &[&m1]).await.unwrap();
+    let logs = t.env.send(&[approve_proposal_ix(&m1.pubkey(), 1)], &[&m1]).await.unwrap();
+    let now = t.env.clock().await.unix_timestamp;
+    assert_eq!(events::<ProposalApproved>(&logs)[0].executable_at, now + 172_800);
+    t.env.send(&[approve_proposal_ix(&m0.pubkey(), 2)], &[&m0]).await.unwrap();
+    t.env.send(&[approve_proposal_ix(&m1.pubkey(), 2)], &[&m1]).await.unwrap();
+    t.env.advance_time(172_800).await;
     t.env.send(&[execute(1)], &[]).await.expect("approved and time-locked");
     assert_eq!(t.env.token_balance(&destination).await, 51_000_000_000);
     assert_custom_error(t.env.send(&[execute(1)], &[]).await, Aistm7Error::ProposalNotPending.into());
 
-    let cancel = |signer: &Pubkey| {
-        ix(
-            aistm7::ID,
-            accounts::CancelWithdrawal { guardian: *signer, config: config_pda(), proposal: pda(&[SEED_WITHDRAWAL, &2u64.to_le_bytes()]) },
-            instruction::CancelWithdrawal {},
-        )
-    };
-    assert_custom_error(t.env.send(&[cancel(&admin.pubkey())], &[&admin]).await, Aistm7Error::Unauthorized.into());
-    t.env.send(&[cancel(&guardian.pubkey())], &[&guardian]).await.unwrap();
-    let proposal: WithdrawalProposal = t.env.account(&pda(&[SEED_WITHDRAWAL, &2u64.to_le_bytes()])).await.unwrap();
+    assert_custom_error(t.env.send(&[cancel_proposal_ix(&admin.pubkey(), 2)], &[&admin]).await, Aistm7Error::Unauthorized.into());
+    t.env.send(&[cancel_proposal_ix(&guardian.pubkey(), 2)], &[&guardian]).await.unwrap();
+    let proposal: Proposal = t.env.account(&proposal_pda(2)).await.unwrap();
     assert_eq!(proposal.status, ProposalStatus::Cancelled);
     assert_custom_error(t.env.send(&[execute(2)], &[]).await, Aistm7Error::ProposalNotPending.into());
     assert_eq!(t.env.token_balance(&vault).await, QUOTE_FUNDS - 51_000_000_000);
@@ -404,44 +187,12 @@ async fn withdrawals_need_council_approvals_and_the_time_lock() {
 #[tokio::test]
 async fn the_time_lock_holds_until_its_last_second() {
     let mut t = treasury().await;
-    let admin = t.keys[0].insecure_clone();
     let quote_mint = t.quote_mint;
     let destination = t.env.create_token_account(&quote_mint, &Keypair::new().pubkey(), 0).await;
-    let proposal = pda(&[SEED_WITHDRAWAL, &1u64.to_le_bytes()]);
-    let propose = ix(
-        aistm7::ID,
-        accounts::ProposeWithdrawal {
-            admin: admin.pubkey(),
-            config: config_pda(),
-            buyback: pda(&[SEED_BUYBACK]),
-            proposal,
-            destination,
-            system_program: anchor_lang::system_program::ID,
-        },
-        instruction::ProposeWithdrawal { amount: 5_000_000_000 },
-    );
-    t.env.send(&[propose], &[&admin]).await.unwrap();
-    for member in [t.council[0].insecure_clone(), t.council[2].insecure_clone()] {
-        let approve = ix(
-            aistm7::ID,
-            accounts::ApproveWithdrawal { member: member.pubkey(), buyback: pda(&[SEED_BUYBACK]), proposal },
-            instruction::ApproveWithdrawal {},
-        );
-        t.env.send(&[approve], &[&member]).await.unwrap();
-    }
-    let execute = ix(
-        aistm7::ID,
-        accounts::ExecuteWithdrawal {
-            config: config_pda(),
-            buyback: pda(&[SEED_BUYBACK]),
-            proposal,
-            quote_vault: pda(&[SEED_QUOTE_VAULT]),
-            quote_mint,
-            destination,
-            token_program: anchor_spl::token::ID,
-        },
-        instruction::ExecuteWithdrawal {},
-    );
+    let vault = pda(&[SEED_QUOTE_VAULT]);
+    let action = ProposalAction::Withdraw { vault, destination, amount: 5_000_000_000 };
+    let id = t.propose_and_approve(action, Some(destination), 2).await;
+    let execute = execute_withdraw_ix(id, vault, quote_mint, destination);
 
     t.env.advance_time(172_799).await;
     assert_custom_error(t.env.send(&[execute.clone()], &[]).await, Aistm7Error::TimelockNotElapsed.into());

@@ -8,7 +8,7 @@ use aistm7::{
     SetServiceFeeArgs,
 };
 use aistm7_tests::*;
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
+use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -18,18 +18,6 @@ struct Fees {
     env: Env,
     keys: Vec<Keypair>,
     mint: Pubkey,
-}
-
-fn set_fee_ix(admin: &Pubkey, args: SetServiceFeeArgs) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::SetServiceFee { admin: *admin, config: config_pda(), fee_schedule: pda(&[SEED_FEES]) },
-        instruction::SetServiceFee { args },
-    )
-}
-
-fn new_service(name: &str, cost: u64) -> SetServiceFeeArgs {
-    SetServiceFeeArgs { name: name.into(), cost: Some(cost), ..Default::default() }
 }
 
 /// Initialized, with the fee schedule holding the four default services.
@@ -52,41 +40,6 @@ async fn fees() -> Fees {
         env.send(&[set_fee_ix(&admin.pubkey(), new_service(name, cost))], &[&admin]).await.expect("service");
     }
     Fees { env, keys, mint }
-}
-
-fn pay_ix(payer: &Pubkey, mint: &Pubkey, payer_token: &Pubkey, service: &str) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::PayServiceFee {
-            payer: *payer,
-            config: config_pda(),
-            fee_schedule: pda(&[SEED_FEES]),
-            mint: *mint,
-            payer_token: *payer_token,
-            treasury_vault: treasury_pda(mint),
-            token_program: anchor_spl::token::ID,
-        },
-        instruction::PayServiceFee { service: service.into() },
-    )
-}
-
-fn charge_ix(collector: &Pubkey, mint: &Pubkey, user_token: &Pubkey, service: &str, request_id: [u8; 32]) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::ChargeServiceFee {
-            fee_collector: *collector,
-            config: config_pda(),
-            fee_schedule: pda(&[SEED_FEES]),
-            mint: *mint,
-            user_token: *user_token,
-            fee_delegate: pda(&[SEED_FEE_DELEGATE]),
-            receipt: pda(&[SEED_CHARGE, &request_id]),
-            treasury_vault: treasury_pda(mint),
-            token_program: anchor_spl::token::ID,
-            system_program: anchor_lang::system_program::ID,
-        },
-        instruction::ChargeServiceFee { service: service.into(), request_id },
-    )
 }
 
 impl Fees {

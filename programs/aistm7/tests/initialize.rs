@@ -36,8 +36,8 @@ async fn initialize_creates_config_and_treasury_once() {
     assert_eq!(emitted[0].token_info, config.token_info);
 
     // A second initialize cannot take over the existing config.
-    let other = Keypair::new();
-    let hijack = authorities_of(&[&other, &other, &other, &other, &other]);
+    let (other, other_guardian) = (Keypair::new(), Keypair::new());
+    let hijack = authorities_of(&[&other, &other_guardian, &other, &other, &other]);
     let err = env
         .send(&[initialize_ix(&payer.pubkey(), &mint, default_initialize_args(hijack))], &[])
         .await
@@ -51,8 +51,8 @@ async fn initialize_creates_config_and_treasury_once() {
 #[tokio::test]
 async fn initialize_rejects_a_default_authority() {
     let mut env = Env::start().await;
-    let key = Keypair::new();
-    let mut authorities = authorities_of(&[&key, &key, &key, &key, &key]);
+    let (key, guardian) = (Keypair::new(), Keypair::new());
+    let mut authorities = authorities_of(&[&key, &guardian, &key, &key, &key]);
     authorities.keeper = Pubkey::default();
     let mint = env.create_mint(8).await;
     let payer = env.payer();
@@ -71,8 +71,9 @@ async fn initialize_rejects_an_empty_or_long_symbol() {
     let key = Keypair::new();
     let mint = env.create_mint(8).await;
     let payer = env.payer();
+    let guardian = Keypair::new();
     for symbol in ["", "ELEVENCHARS"] {
-        let mut args = default_initialize_args(authorities_of(&[&key, &key, &key, &key, &key]));
+        let mut args = default_initialize_args(authorities_of(&[&key, &guardian, &key, &key, &key]));
         args.token_info.symbol = symbol.into();
         let result = env.send(&[initialize_ix(&payer.pubkey(), &mint, args)], &[]).await;
         assert_custom_error(result, Aistm7Error::InvalidParameter.into());

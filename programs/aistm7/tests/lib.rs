@@ -27,6 +27,11 @@ use aistm7::{
 use anchor_lang::prelude::Clock;
 use mock_pyth::WritePriceArgs;
 
+pub mod builders;
+pub mod buyback_env;
+
+pub use builders::*;
+
 host_hooks::native_entry!(aistm7_entry, aistm7::entry);
 host_hooks::native_entry!(mock_pyth_entry, mock_pyth::entry);
 
@@ -45,8 +50,8 @@ pub fn config_pda() -> Pubkey {
     Pubkey::find_program_address(&[SEED_CONFIG], &aistm7::ID).0
 }
 
-pub fn access_pda(wallet: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[SEED_ACCESS, wallet.as_ref()], &aistm7::ID).0
+pub fn lock_pda(wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[SEED_LOCK, wallet.as_ref()], &aistm7::ID).0
 }
 
 pub const PRIMARY_FEED: [u8; 32] = [0xA1; 32];
@@ -60,6 +65,7 @@ pub fn default_requirement_params() -> RequirementParams {
         update_threshold_bps: DEFAULT_UPDATE_THRESHOLD_BPS,
         min_update_interval_secs: DEFAULT_MIN_UPDATE_INTERVAL_SECS,
         pass_validity_secs: DEFAULT_PASS_VALIDITY_SECS,
+        unlock_cooldown_secs: DEFAULT_UNLOCK_COOLDOWN_SECS,
     }
 }
 
@@ -316,6 +322,7 @@ pub fn initialize_ix(initializer: &Pubkey, mint: &Pubkey, args: InitializeArgs) 
             treasury_vault: treasury_pda(mint),
             reward_vault: vault_pda(SEED_REWARD_VAULT, mint),
             buyback_vault: vault_pda(SEED_BUYBACK_VAULT, mint),
+            lock_vault: vault_pda(SEED_LOCK_VAULT, mint),
             program: aistm7::ID,
             program_data: None,
             token_program: anchor_spl::token::ID,
@@ -343,4 +350,17 @@ pub async fn initialized() -> Initialized {
         .await
         .expect("initialize");
     Initialized { env, keys, mint }
+}
+
+impl Env {
+    /// A funded wallet with a token account holding `amount`, of which `locked` is locked.
+    pub async fn wallet_with_lock(&mut self, mint: &Pubkey, amount: u64, locked: u64) -> (Keypair, Pubkey) {
+        let wallet = Keypair::new();
+        self.fund(&wallet.pubkey(), 1_000_000_000).await;
+        let account = self.create_token_account(mint, &wallet.pubkey(), amount).await;
+        if locked > 0 {
+            self.send(&[lock_tokens_ix(&wallet.pubkey(), mint, &account, locked)], &[&wallet]).await.expect("lock");
+        }
+        (wallet, account)
+    }
 }

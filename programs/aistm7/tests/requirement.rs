@@ -1,12 +1,12 @@
 use aistm7::{
-    accounts,
+    accounts, SetOracleParamsArgs,
     errors::Aistm7Error,
     events::{CircuitBreakerReset, CircuitBreakerTripped, RequirementUpdated},
     instruction,
     state::{Config, PriceSource, RequirementState},
 };
 use aistm7_tests::*;
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
+use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -18,21 +18,24 @@ struct Feeds {
     backup: Keypair,
 }
 
+/// The primary feed alone: no backup configured.
 async fn feeds() -> Feeds {
-    let Initialized { env, keys, .. } = initialized().await;
-    Feeds { env, keys, primary: Keypair::new(), backup: Keypair::new() }
+    let mut f = feeds_with_backup().await;
+    let admin = f.keys[0].insecure_clone();
+    let args = SetOracleParamsArgs { backup_feed_id: Some([0; 32]), ..Default::default() };
+    let set = ix(
+        aistm7::ID,
+        accounts::SetOracleParams { admin: admin.pubkey(), config: config_pda() },
+        instruction::SetOracleParams { args },
+    );
+    f.env.send(&[set], &[&admin]).await.expect("remove the backup feed");
+    f
 }
 
-fn refresh_ix(primary: &Pubkey, backup: Option<&Pubkey>) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::RefreshRequirement {
-            config: config_pda(),
-            primary_price: *primary,
-            backup_price: backup.copied(),
-        },
-        instruction::RefreshRequirement {},
-    )
+/// `BACKUP_FEED` configured as the backup.
+async fn feeds_with_backup() -> Feeds {
+    let Initialized { env, keys, .. } = initialized().await;
+    Feeds { env, keys, primary: Keypair::new(), backup: Keypair::new() }
 }
 
 impl Feeds {
@@ -153,13 +156,13 @@ async fn every_bad_price_is_rejected_by_name_and_changes_nothing() {
 
 #[tokio::test]
 async fn the_backup_feed_prices_when_the_primary_is_unusable() {
-    let mut f = feeds().await;
+    let mut f = feeds_with_backup().await;
     let now = f.now().await;
     let (primary, backup) = (f.primary.insecure_clone(), f.backup.insecure_clone());
     f.env.write_price(&primary, mock_pyth::WritePriceArgs { publish_time: now - 600, ..price_args(PRIMARY_FEED, 15_000_000, now) }).await;
     f.env.write_price(&backup, price_args(BACKUP_FEED, 10_000_000, now)).await;
 
-    let logs = f.env.send(&[refresh_ix(&primary.pubkey(), Some(&backup.pubkey()))], &[]).await.expect("backup");
+    let logs = f.env.send(&[refresh_ix(&primary.pubkey(), Some(backup.pubkey()))], &[]).await.expect("backup");
 
     let state = f.requirement().await;
     assert_eq!((state.required, state.source), (15_000_000_000, PriceSource::Backup));
@@ -169,12 +172,12 @@ async fn the_backup_feed_prices_when_the_primary_is_unusable() {
 
 #[tokio::test]
 async fn diverging_feeds_trip_the_breaker_until_the_guardian_resets_it() {
-    let mut f = feeds().await;
+    let mut f = feeds_with_backup().await;
     let now = f.now().await;
     let (primary, backup) = (f.primary.insecure_clone(), f.backup.insecure_clone());
     f.env.write_price(&primary, price_args(PRIMARY_FEED, 15_000_000, now)).await;
     f.env.write_price(&backup, price_args(BACKUP_FEED, 15_450_000, now)).await; // +3%
-    let both = refresh_ix(&primary.pubkey(), Some(&backup.pubkey()));
+    let both = refresh_ix(&primary.pubkey(), Some(backup.pubkey()));
 
     let logs = f.env.send(&[both.clone()], &[]).await.expect("tripping succeeds");
     let tripped = &events::<CircuitBreakerTripped>(&logs)[0];

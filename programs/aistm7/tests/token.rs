@@ -7,26 +7,11 @@ use aistm7::{
     state::{Config, WalletLink},
 };
 use aistm7_tests::*;
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
+use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 const TOKEN: u64 = 100_000_000;
-
-fn mint_to_ix(admin: &Pubkey, mint: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::MintTo {
-            admin: *admin,
-            config: config_pda(),
-            mint: *mint,
-            mint_authority: pda(&[SEED_MINT_AUTHORITY]),
-            destination: *destination,
-            token_program: anchor_spl::token::ID,
-        },
-        instruction::MintTo { amount },
-    )
-}
 
 #[tokio::test]
 async fn admin_mints_through_the_program_pda_up_to_the_max_supply() {
@@ -114,25 +99,9 @@ async fn rewards_are_paid_by_the_rewarder_within_the_daily_cap() {
     assert_eq!(env.token_balance(&vault).await, 500 * TOKEN);
 }
 
-fn link_ix(wallet: &Pubkey, user_ref: [u8; 32]) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::ConnectWallet {
-            wallet: *wallet,
-            link: pda(&[SEED_LINK, wallet.as_ref()]),
-            system_program: anchor_lang::system_program::ID,
-        },
-        instruction::ConnectWallet { user_ref },
-    )
-}
-
-fn unlink_ix(wallet: &Pubkey, link: &Pubkey) -> Instruction {
-    ix(aistm7::ID, accounts::DisconnectWallet { wallet: *wallet, link: *link }, instruction::DisconnectWallet {})
-}
-
 #[tokio::test]
 async fn a_wallet_links_to_one_user_at_a_time() {
-    let mut env = Env::start().await;
+    let Initialized { mut env, .. } = initialized().await;
     let wallet = Keypair::new();
     env.fund(&wallet.pubkey(), 1_000_000_000).await;
     let link = pda(&[SEED_LINK, wallet.pubkey().as_ref()]);

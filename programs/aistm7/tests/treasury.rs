@@ -1,25 +1,10 @@
-use aistm7::{accounts, errors::Aistm7Error, events::TreasuryDeposited, instruction};
+use aistm7::{errors::Aistm7Error, events::TreasuryDeposited};
 use anchor_lang::{
-    error::ErrorCode, prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize,
+    error::ErrorCode, AnchorDeserialize,
 };
 use aistm7_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-fn deposit_ix(funder: &Pubkey, mint: &Pubkey, funder_token: &Pubkey, amount: u64) -> Instruction {
-    ix(
-        aistm7::ID,
-        accounts::DepositTreasury {
-            funder: *funder,
-            config: config_pda(),
-            mint: *mint,
-            funder_token: *funder_token,
-            treasury_vault: treasury_pda(mint),
-            token_program: anchor_spl::token::ID,
-        },
-        instruction::DepositTreasury { amount },
-    )
-}
 
 #[tokio::test]
 async fn deposit_rejects_other_mints_owners_and_zero() {

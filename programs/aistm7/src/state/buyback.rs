@@ -1,8 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_COUNCIL, SECONDS_PER_DAY};
+use crate::constants::MAX_COUNCIL;
 use crate::errors::Aistm7Error;
 use crate::math::BPS_DENOMINATOR;
+use crate::oracle::OraclePrice;
+use crate::state::spend_daily;
 
 /// How ZAR converts to quote units.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -105,19 +107,25 @@ impl BuybackParams {
             require!(quote_units_per_zar > 0, Aistm7Error::InvalidParameter);
         }
         require!(self.usd_zar_feed_id != [0; 32], Aistm7Error::InvalidParameter);
-        require!(
-            self.approvals_required > 0 && usize::from(self.approvals_required) <= council.len(),
-            Aistm7Error::InvalidParameter
-        );
-        let mut unique = council.to_vec();
-        unique.sort();
-        unique.dedup();
-        require!(
-            unique.len() == council.len() && council.len() <= MAX_COUNCIL,
-            Aistm7Error::InvalidParameter
-        );
-        Ok(())
+        validate_council(council, self.approvals_required)
     }
+}
+
+/// 1 to `MAX_COUNCIL` distinct members, none the default key, and a threshold
+/// from 1 to the number of members.
+pub fn validate_council(council: &[Pubkey], approvals_required: u8) -> Result<()> {
+    require!(
+        approvals_required > 0 && usize::from(approvals_required) <= council.len(),
+        Aistm7Error::InvalidParameter
+    );
+    let mut unique = council.to_vec();
+    unique.sort();
+    unique.dedup();
+    require!(
+        unique.len() == council.len() && council.len() <= MAX_COUNCIL && !council.contains(&Pubkey::default()),
+        Aistm7Error::InvalidParameter
+    );
+    Ok(())
 }
 
 /// PDA `[SEED_BUYBACK]`: revenue, buy-order rules and metrics, and the
@@ -136,8 +144,19 @@ pub struct Buyback {
     pub metrics: BuybackMetrics,
     pub spend_day: i64,
     pub spent_today: u64,
+    /// Direct (admin) quote withdrawals on `withdraw_day`, at most
+    /// `direct_withdraw_limit` per UTC day together.
+    pub withdraw_day: i64,
+    pub withdrawn_today: u64,
+    /// Publish times of the newest token and USD/ZAR updates the treasury
+    /// used: an older update is never accepted again.
+    pub last_token_publish_time: i64,
+    pub last_fx_publish_time: i64,
     pub next_order_id: u64,
     pub next_proposal_id: u64,
+    /// Proposals with an id up to this were made for an earlier council and
+    /// can no longer be approved or executed.
+    pub proposals_stale_through: u64,
     pub bump: u8,
     pub quote_vault_bump: u8,
 }
@@ -149,15 +168,38 @@ impl Buyback {
 
     /// Count `amount` against today's spend cap.
     pub fn record_spend(&mut self, amount: u64, now: i64) -> Result<()> {
-        let day = now.div_euclid(SECONDS_PER_DAY);
-        if day != self.spend_day {
-            self.spend_day = day;
-            self.spent_today = 0;
-        }
-        let spent = self.spent_today.checked_add(amount).ok_or(Aistm7Error::MathOverflow)?;
-        require!(spent <= self.params.daily_spend_cap, Aistm7Error::DailySpendCapExceeded);
-        self.spent_today = spent;
+        let cap = self.params.daily_spend_cap;
+        spend_daily(&mut self.spend_day, &mut self.spent_today, amount, now, cap, Aistm7Error::DailySpendCapExceeded)
+    }
+
+    /// Count a direct withdrawal against today's direct withdrawal limit.
+    pub fn record_direct_withdrawal(&mut self, amount: u64, now: i64) -> Result<()> {
+        let limit = self.params.direct_withdraw_limit;
+        require!(amount <= limit, Aistm7Error::WithdrawalNeedsApproval);
+        spend_daily(
+            &mut self.withdraw_day,
+            &mut self.withdrawn_today,
+            amount,
+            now,
+            limit,
+            Aistm7Error::DirectWithdrawLimitExceeded,
+        )
+    }
+
+    /// Accept the token and USD/ZAR updates only if neither is older than
+    /// the newest the treasury already used, and remember them.
+    pub fn observe_prices(&mut self, token: &OraclePrice, usd_zar: &OraclePrice) -> Result<()> {
+        require!(
+            token.publish_time >= self.last_token_publish_time && usd_zar.publish_time >= self.last_fx_publish_time,
+            Aistm7Error::PriceOlderThanLastUsed
+        );
+        self.last_token_publish_time = token.publish_time;
+        self.last_fx_publish_time = usd_zar.publish_time;
         Ok(())
+    }
+
+    pub fn is_stale(&self, proposal_id: u64) -> bool {
+        proposal_id <= self.proposals_stale_through
     }
 }
 
@@ -216,7 +258,11 @@ pub struct BuyOrder {
     pub created_at: i64,
     pub expires_at: i64,
     pub status: OrderStatus,
+    /// When it left `Pending`; 0 while pending.
+    pub closed_at: i64,
     pub escrow: Pubkey,
+    /// Paid the rent of the order and its escrow, and gets it back on close.
+    pub payer: Pubkey,
     pub bump: u8,
     pub escrow_bump: u8,
 }
@@ -225,29 +271,6 @@ impl BuyOrder {
     pub fn remaining(&self) -> u64 {
         self.quote_budget.saturating_sub(self.quote_spent)
     }
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum ProposalStatus {
-    Pending,
-    Executed,
-    Cancelled,
-}
-
-/// PDA `[SEED_WITHDRAWAL, id]`: a quote withdrawal above the direct limit.
-#[account]
-#[derive(InitSpace)]
-pub struct WithdrawalProposal {
-    pub id: u64,
-    pub amount: u64,
-    pub destination: Pubkey,
-    pub proposer: Pubkey,
-    #[max_len(MAX_COUNCIL)]
-    pub approvals: Vec<Pubkey>,
-    pub created_at: i64,
-    pub executable_at: i64,
-    pub status: ProposalStatus,
-    pub bump: u8,
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ impl Authorities {
             keys.iter().all(|key| *key != Pubkey::default()),
             Aistm7Error::InvalidAuthority
         );
+        // The guardian is the check on the admin: one key may not hold both.
+        require_keys_neq!(self.admin, self.guardian, Aistm7Error::AdminCannotBeGuardian);
         Ok(())
     }
 }
@@ -48,15 +50,20 @@ pub struct Config {
     pub treasury_vault: Pubkey,
     pub reward_vault: Pubkey,
     pub buyback_vault: Pubkey,
+    /// `[SEED_LOCK_VAULT, mint]`: every wallet's locked tokens.
+    pub lock_vault: Pubkey,
     /// Decimals of `mint`, fixed at initialisation.
     pub mint_decimals: u8,
     pub bump: u8,
     pub treasury_bump: u8,
     pub reward_vault_bump: u8,
     pub buyback_vault_bump: u8,
+    pub lock_vault_bump: u8,
     pub mint_authority_bump: u8,
     pub fee_delegate_bump: u8,
-    /// Set by the guardian: user and crank instructions fail with `Paused`.
+    /// Set by the guardian: every instruction that moves value or changes
+    /// user state fails with `Paused` (README, "Security model", lists the
+    /// exempt ones).
     pub paused: bool,
     pub requirement_params: RequirementParams,
     pub oracle_params: OracleParams,
@@ -64,6 +71,9 @@ pub struct Config {
     pub token_params: TokenParams,
     pub token_info: TokenInfo,
     pub rewards: RewardLedger,
+    /// Token base units in all `AccessLock`s (locked and unlocking): what the
+    /// lock vault owes the wallets.
+    pub total_locked: u64,
     pub _reserved: [u8; 128],
 }
 

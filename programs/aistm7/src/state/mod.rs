@@ -1,15 +1,19 @@
-pub mod access_pass;
+pub mod access_lock;
 pub mod buyback;
 pub mod config;
+pub mod daily_budget;
 pub mod fee_schedule;
+pub mod proposal;
 pub mod requirement;
 pub mod token_params;
 pub mod wallet_link;
 
-pub use access_pass::*;
+pub use access_lock::*;
 pub use buyback::*;
 pub use config::*;
+pub use daily_budget::*;
 pub use fee_schedule::*;
+pub use proposal::*;
 pub use requirement::*;
 pub use token_params::*;
 pub use wallet_link::*;

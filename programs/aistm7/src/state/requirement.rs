@@ -15,8 +15,12 @@ pub struct RequirementParams {
     pub update_threshold_bps: u16,
     /// Minimum seconds between two applied updates.
     pub min_update_interval_secs: u32,
-    /// How long an `AccessPass` stays valid after a successful check.
+    /// How long a successful `verify_access` result stays valid: its
+    /// `valid_until` is the check's time plus this.
     pub pass_validity_secs: u32,
+    /// Seconds between `request_unlock` and `withdraw_unlocked`; at least
+    /// `pass_validity_secs`, so counted tokens outlive the results they backed.
+    pub unlock_cooldown_secs: u32,
 }
 
 impl RequirementParams {
@@ -32,6 +36,10 @@ impl RequirementParams {
             Aistm7Error::InvalidParameter
         );
         require!(self.pass_validity_secs > 0, Aistm7Error::InvalidParameter);
+        require!(
+            self.unlock_cooldown_secs >= self.pass_validity_secs,
+            Aistm7Error::InvalidParameter
+        );
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_TOKEN_NAME_LEN, MAX_TOKEN_SYMBOL_LEN, SECONDS_PER_DAY};
+use crate::constants::{MAX_TOKEN_NAME_LEN, MAX_TOKEN_SYMBOL_LEN};
 use crate::errors::Aistm7Error;
+use crate::state::spend_daily;
 
 /// Supply and reward limits.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -55,32 +56,8 @@ pub struct RewardLedger {
 impl RewardLedger {
     /// Record `amount` paid at `now`, failing past `daily_cap`.
     pub fn record(&mut self, amount: u64, now: i64, daily_cap: u64) -> Result<()> {
-        let day = now.div_euclid(SECONDS_PER_DAY);
-        if day != self.day {
-            self.day = day;
-            self.paid_today = 0;
-        }
-        let paid_today = self.paid_today.checked_add(amount).ok_or(Aistm7Error::MathOverflow)?;
-        require!(paid_today <= daily_cap, Aistm7Error::RewardCapExceeded);
-        self.paid_today = paid_today;
+        spend_daily(&mut self.day, &mut self.paid_today, amount, now, daily_cap, Aistm7Error::RewardCapExceeded)?;
         self.paid_total = self.paid_total.checked_add(amount).ok_or(Aistm7Error::MathOverflow)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cap_resets_each_utc_day_and_is_inclusive() {
-        let mut ledger = RewardLedger::default();
-        let day = 20_000 * SECONDS_PER_DAY;
-        ledger.record(60, day + 10, 100).unwrap();
-        ledger.record(40, day + 20, 100).unwrap();
-        assert!(ledger.record(1, day + SECONDS_PER_DAY - 1, 100).is_err());
-        assert_eq!(ledger.paid_today, 100);
-        ledger.record(100, day + SECONDS_PER_DAY, 100).unwrap();
-        assert_eq!((ledger.paid_today, ledger.paid_total), (100, 200));
     }
 }

@@ -20,5 +20,7 @@ pub struct ChargeReceipt {
     pub amount: u64,
     /// 0 until the charge happened.
     pub charged_at: i64,
+    /// Paid the receipt's rent (the fee collector), and gets it back on close.
+    pub payer: Pubkey,
     pub bump: u8,
 }

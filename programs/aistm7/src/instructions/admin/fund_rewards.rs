@@ -33,6 +33,7 @@ pub struct FundRewards<'info> {
 }
 
 pub fn handler(ctx: Context<FundRewards>, amount: u64) -> Result<()> {
+    ctx.accounts.config.require_not_paused()?;
     require!(amount > 0, Aistm7Error::ZeroAmount);
     let accounts = &ctx.accounts;
     transfer_signed(

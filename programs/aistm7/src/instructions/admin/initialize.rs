@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{
-    CONFIG_VERSION, SEED_BUYBACK_VAULT, SEED_CONFIG, SEED_FEE_DELEGATE, SEED_MINT_AUTHORITY,
+    CONFIG_VERSION, SEED_BUYBACK_VAULT, SEED_CONFIG, SEED_FEE_DELEGATE, SEED_LOCK_VAULT, SEED_MINT_AUTHORITY,
     SEED_REWARD_VAULT, SEED_TREASURY,
 };
 use crate::errors::Aistm7Error;
@@ -73,6 +73,16 @@ pub struct Initialize<'info> {
     )]
     pub buyback_vault: Box<Account<'info, TokenAccount>>,
 
+    #[account(
+        init,
+        payer = initializer,
+        seeds = [SEED_LOCK_VAULT, mint.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = config,
+    )]
+    pub lock_vault: Box<Account<'info, TokenAccount>>,
+
     pub program: Program<'info, Aistm7>,
 
     /// Required when the program is deployed with the upgradeable loader.
@@ -121,11 +131,13 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         treasury_vault: ctx.accounts.treasury_vault.key(),
         reward_vault: ctx.accounts.reward_vault.key(),
         buyback_vault: ctx.accounts.buyback_vault.key(),
+        lock_vault: ctx.accounts.lock_vault.key(),
         mint_decimals: ctx.accounts.mint.decimals,
         bump: ctx.bumps.config,
         treasury_bump: ctx.bumps.treasury_vault,
         reward_vault_bump: ctx.bumps.reward_vault,
         buyback_vault_bump: ctx.bumps.buyback_vault,
+        lock_vault_bump: ctx.bumps.lock_vault,
         mint_authority_bump,
         fee_delegate_bump,
         paused: false,
@@ -135,6 +147,7 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         token_params: args.token_params,
         token_info: args.token_info.clone(),
         rewards: RewardLedger::default(),
+        total_locked: 0,
         _reserved: [0; 128],
     });
     config.invariant()?;

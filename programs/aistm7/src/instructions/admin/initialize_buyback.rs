@@ -58,8 +58,13 @@ pub fn handler(ctx: Context<InitializeBuyback>, args: InitializeBuybackArgs) -> 
         metrics: BuybackMetrics::default(),
         spend_day: 0,
         spent_today: 0,
+        withdraw_day: 0,
+        withdrawn_today: 0,
+        last_token_publish_time: 0,
+        last_fx_publish_time: 0,
         next_order_id: 1,
         next_proposal_id: 1,
+        proposals_stale_through: 0,
         bump: ctx.bumps.buyback,
         quote_vault_bump: ctx.bumps.quote_vault,
     });

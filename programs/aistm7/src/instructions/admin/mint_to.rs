@@ -35,6 +35,7 @@ pub struct MintTo<'info> {
 }
 
 pub fn handler(ctx: Context<MintTo>, amount: u64) -> Result<()> {
+    ctx.accounts.config.require_not_paused()?;
     require!(amount > 0, Aistm7Error::ZeroAmount);
     let supply = ctx.accounts.mint.supply.checked_add(amount).ok_or(Aistm7Error::MathOverflow)?;
     require!(

@@ -6,7 +6,8 @@ use crate::errors::Aistm7Error;
 use crate::events::TokenParamsUpdated;
 use crate::state::Config;
 
-/// Each `Some` field replaces that parameter.
+/// Each `Some` field replaces that parameter. The admin may lower
+/// `max_supply`, never raise it: raising takes a council proposal.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
 pub struct SetTokenParamsArgs {
     pub max_supply: Option<u64>,
@@ -26,7 +27,10 @@ pub fn handler(ctx: Context<SetTokenParams>, args: SetTokenParamsArgs) -> Result
     let config = &mut ctx.accounts.config;
     let old = config.token_params;
     let new = &mut config.token_params;
-    new.max_supply = args.max_supply.unwrap_or(new.max_supply);
+    if let Some(max_supply) = args.max_supply {
+        require!(max_supply <= new.max_supply, Aistm7Error::MaxSupplyRaiseNeedsCouncil);
+        new.max_supply = max_supply;
+    }
     new.reward_daily_cap = args.reward_daily_cap.unwrap_or(new.reward_daily_cap);
     config.invariant()?;
 

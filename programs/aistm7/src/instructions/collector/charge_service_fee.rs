@@ -54,6 +54,7 @@ pub fn handler(ctx: Context<ChargeServiceFee>, service: String, request_id: [u8;
     ctx.accounts.config.require_not_paused()?;
     require!(ctx.accounts.receipt.charged_at == 0, Aistm7Error::DuplicateRequest);
     let now = Clock::get()?.unix_timestamp;
+    let collector = ctx.accounts.fee_collector.key();
     let cost = ctx.accounts.fee_schedule.record_payment(&service, now)?;
 
     let accounts = &ctx.accounts;
@@ -81,12 +82,12 @@ pub fn handler(ctx: Context<ChargeServiceFee>, service: String, request_id: [u8;
     )?;
 
     let user = user_token.owner;
-    let collector = accounts.fee_collector.key();
     ctx.accounts.receipt.set_inner(ChargeReceipt {
         request_id,
         user,
         amount: cost,
         charged_at: now,
+        payer: collector,
         bump: ctx.bumps.receipt,
     });
     emit_event!(FeePaid {

@@ -1,3 +1,5 @@
-pub mod approve_withdrawal;
+pub mod approve_proposal;
+pub mod create_proposal;
 
-pub use approve_withdrawal::*;
+pub use approve_proposal::*;
+pub use create_proposal::*;

@@ -59,6 +59,7 @@ pub fn close_order<'info>(
         )?;
     }
     order.status = status;
+    order.closed_at = Clock::get()?.unix_timestamp;
     let metrics = &mut buyback.metrics;
     metrics.quote_returned = metrics.quote_returned.checked_add(refund).ok_or(Aistm7Error::MathOverflow)?;
     let counter = match status {
@@ -75,6 +76,7 @@ pub fn close_order<'info>(
 }
 
 pub fn handler(ctx: Context<CloseExpiredBuyOrder>) -> Result<()> {
+    ctx.accounts.config.require_not_paused()?;
     let now = Clock::get()?.unix_timestamp;
     require!(now >= ctx.accounts.order.expires_at, Aistm7Error::OrderNotExpired);
     let a = ctx.accounts;

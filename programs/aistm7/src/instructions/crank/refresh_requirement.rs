@@ -5,7 +5,7 @@ use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::{CircuitBreakerTripped, RequirementUpdated};
 use crate::math;
-use crate::oracle::{load_price, OraclePrice};
+use crate::oracle::{check_quality, load_price, load_update, OraclePrice};
 use crate::state::{Config, PriceSource};
 
 /// Permissionless: re-price the access requirement from the pinned Pyth feeds.
@@ -14,11 +14,11 @@ pub struct RefreshRequirement<'info> {
     #[account(mut, seeds = [SEED_CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
 
-    /// CHECK: validated by `oracle::load_price` against the primary feed id.
+    /// CHECK: validated by `oracle::load_update` against the primary feed id.
     pub primary_price: UncheckedAccount<'info>,
 
-    /// CHECK: validated by `oracle::load_price` against the backup feed id;
-    /// used only when a backup feed is configured.
+    /// CHECK: validated by `oracle::load_update` against the backup feed id;
+    /// required when a backup feed is configured, ignored otherwise.
     pub backup_price: Option<UncheckedAccount<'info>>,
 }
 
@@ -29,15 +29,22 @@ enum Pricing {
 }
 
 impl RefreshRequirement<'_> {
+    /// With a backup feed configured, both accounts must be that feed's and
+    /// the primary's: an identity failure of either is an error, and only a
+    /// quality failure of the primary lets the backup price alone. Which
+    /// feeds are consulted is the config's choice, never the caller's.
     fn pricing(&self, clock: &Clock) -> Result<Pricing> {
         let oracle = &self.config.oracle_params;
-        let primary = load_price(&self.primary_price, &oracle.primary_feed_id, oracle, clock);
-        let backup = match &self.backup_price {
-            Some(account) if oracle.has_backup() => Some(load_price(account, &oracle.backup_feed_id, oracle, clock)),
-            _ => None,
-        };
+        if !oracle.has_backup() {
+            let price = load_price(&self.primary_price, &oracle.primary_feed_id, oracle, clock)?;
+            return Ok(Pricing::Use(price, PriceSource::Primary, oracle.primary_feed_id));
+        }
+        let backup_account = self.backup_price.as_ref().ok_or(Aistm7Error::MissingBackupPrice)?;
+        require_keys_neq!(self.primary_price.key(), backup_account.key(), Aistm7Error::DuplicatePriceAccount);
+        let primary = check_quality(&load_update(&self.primary_price, &oracle.primary_feed_id)?, oracle, clock);
+        let backup = check_quality(&load_update(backup_account, &oracle.backup_feed_id)?, oracle, clock);
         Ok(match (primary, backup) {
-            (Ok(p), Some(Ok(b))) => {
+            (Ok(p), Ok(b)) => {
                 let divergence_bps = math::divergence_bps(b.price, b.expo, p.price, p.expo)?;
                 if divergence_bps > u64::from(oracle.max_feed_divergence_bps) {
                     Pricing::Trip(CircuitBreakerTripped {
@@ -51,12 +58,15 @@ impl RefreshRequirement<'_> {
                     Pricing::Use(p, PriceSource::Primary, oracle.primary_feed_id)
                 }
             }
-            (Ok(p), _) => Pricing::Use(p, PriceSource::Primary, oracle.primary_feed_id),
-            (Err(primary_error), Some(Ok(b))) => {
+            (Ok(p), Err(backup_error)) => {
+                msg!("backup feed unusable ({}); priced by the primary feed", backup_error);
+                Pricing::Use(p, PriceSource::Primary, oracle.primary_feed_id)
+            }
+            (Err(primary_error), Ok(b)) => {
                 msg!("primary feed unusable ({}); priced by the backup feed", primary_error);
                 Pricing::Use(b, PriceSource::Backup, oracle.backup_feed_id)
             }
-            (Err(primary_error), _) => return Err(primary_error),
+            (Err(primary_error), Err(_)) => return Err(primary_error),
         })
     }
 }

@@ -62,6 +62,7 @@ pub struct ExecuteBuyOrder<'info> {
 pub fn handler(ctx: Context<ExecuteBuyOrder>) -> Result<()> {
     let config = &ctx.accounts.config;
     config.require_not_paused()?;
+    require!(!config.requirement.breaker_tripped, Aistm7Error::CircuitBreakerTripped);
     let clock = Clock::get()?;
     let buyback = &ctx.accounts.buyback;
     let params = buyback.params;
@@ -78,6 +79,7 @@ pub fn handler(ctx: Context<ExecuteBuyOrder>) -> Result<()> {
     let limit_price = to_u64(apply_bps(u128::from(price), params.max_slippage_bps)? + u128::from(price))?;
 
     let buyback = &mut ctx.accounts.buyback;
+    buyback.observe_prices(&token, &usd_zar)?;
     buyback.record_spend(budget, clock.unix_timestamp)?;
     let id = buyback.next_order_id;
     buyback.next_order_id = id.checked_add(1).ok_or(Aistm7Error::MathOverflow)?;
@@ -122,7 +124,9 @@ pub fn handler(ctx: Context<ExecuteBuyOrder>) -> Result<()> {
         created_at: clock.unix_timestamp,
         expires_at,
         status: OrderStatus::Pending,
+        closed_at: 0,
         escrow,
+        payer: ctx.accounts.keeper.key(),
         bump: ctx.bumps.order,
         escrow_bump: ctx.bumps.escrow,
     });

@@ -22,7 +22,11 @@ pub struct DistributeReward<'info> {
     #[account(mut, seeds = [SEED_REWARD_VAULT, mint.key().as_ref()], bump = config.reward_vault_bump)]
     pub reward_vault: Box<Account<'info, TokenAccount>>,
 
-    #[account(mut, constraint = recipient_token.mint == mint.key() @ Aistm7Error::WrongMint)]
+    #[account(
+        mut,
+        constraint = recipient_token.mint == mint.key() @ Aistm7Error::WrongMint,
+        constraint = recipient_token.owner != config.key() @ Aistm7Error::ProgramOwnedDestination,
+    )]
     pub recipient_token: Box<Account<'info, TokenAccount>>,
 
     pub token_program: Program<'info, Token>,

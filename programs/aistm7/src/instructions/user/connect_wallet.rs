@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::SEED_LINK;
+use crate::constants::{SEED_CONFIG, SEED_LINK};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::WalletLinked;
-use crate::state::WalletLink;
+use crate::state::{Config, WalletLink};
 
 /// The wallet links itself to an off-chain user (a 32-byte hash of the
 /// user's reference). One user per wallet at a time.
@@ -12,6 +12,9 @@ use crate::state::WalletLink;
 pub struct ConnectWallet<'info> {
     #[account(mut)]
     pub wallet: Signer<'info>,
+
+    #[account(seeds = [SEED_CONFIG], bump = config.bump)]
+    pub config: Account<'info, Config>,
 
     #[account(
         init_if_needed,
@@ -26,6 +29,7 @@ pub struct ConnectWallet<'info> {
 }
 
 pub fn handler(ctx: Context<ConnectWallet>, user_ref: [u8; 32]) -> Result<()> {
+    ctx.accounts.config.require_not_paused()?;
     require!(user_ref != [0; 32], Aistm7Error::InvalidParameter);
     require!(ctx.accounts.link.user_ref == [0; 32], Aistm7Error::WalletAlreadyLinked);
     let wallet = ctx.accounts.wallet.key();

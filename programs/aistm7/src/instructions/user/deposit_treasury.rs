@@ -37,6 +37,7 @@ pub struct DepositTreasury<'info> {
 }
 
 pub fn handler(ctx: Context<DepositTreasury>, amount: u64) -> Result<u64> {
+    ctx.accounts.config.require_not_paused()?;
     require!(amount > 0, Aistm7Error::ZeroAmount);
     let accounts = &ctx.accounts;
     transfer_signed(

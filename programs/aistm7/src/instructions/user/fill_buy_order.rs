@@ -11,8 +11,10 @@ use crate::state::{BuyOrder, Buyback, Config, OrderStatus};
 use crate::vault::{burn_from_vault, transfer_from_vault, transfer_signed};
 
 /// Any seller sells `amount` token base units into a pending buy-order at the
-/// fresh oracle price (never above the order's limit), paid from its escrow,
-/// rounded down. Partial fills are fine; bought tokens are burned when the
+/// fresh oracle price on the treasury's side of the confidence band (never
+/// above the order's limit), paid from its escrow, rounded down. An update
+/// older than one the treasury already used is refused, so a seller cannot
+/// pick the best price of the last minute. Partial fills are fine; bought tokens are burned when the
 /// treasury says so, otherwise held in the buy-back vault.
 #[derive(Accounts)]
 pub struct FillBuyOrder<'info> {
@@ -43,8 +45,12 @@ pub struct FillBuyOrder<'info> {
     )]
     pub seller_token: Box<Account<'info, TokenAccount>>,
 
-    /// Where the seller is paid.
-    #[account(mut, constraint = seller_quote.mint == buyback.quote_mint @ Aistm7Error::WrongMint)]
+    /// Where the seller is paid: any quote account but the program's own.
+    #[account(
+        mut,
+        constraint = seller_quote.mint == buyback.quote_mint @ Aistm7Error::WrongMint,
+        constraint = seller_quote.owner != config.key() @ Aistm7Error::ProgramOwnedDestination,
+    )]
     pub seller_quote: Box<Account<'info, TokenAccount>>,
 
     #[account(mut, seeds = [SEED_BUYBACK_VAULT, mint.key().as_ref()], bump = config.buyback_vault_bump)]
@@ -62,17 +68,25 @@ pub struct FillBuyOrder<'info> {
 pub fn handler(ctx: Context<FillBuyOrder>, amount: u64) -> Result<()> {
     let config = &ctx.accounts.config;
     config.require_not_paused()?;
+    require!(!config.requirement.breaker_tripped, Aistm7Error::CircuitBreakerTripped);
     let order = &ctx.accounts.order;
     require!(order.status == OrderStatus::Pending, Aistm7Error::OrderNotPending);
     let clock = Clock::get()?;
     require!(clock.unix_timestamp < order.expires_at, Aistm7Error::OrderExpired);
     require!(amount > 0, Aistm7Error::ZeroAmount);
 
-    let buyback = &ctx.accounts.buyback;
     let oracle = &config.oracle_params;
     let token = load_price(&ctx.accounts.token_price, &oracle.primary_feed_id, oracle, &clock)?;
-    let usd_zar = load_price(&ctx.accounts.usd_zar_price, &buyback.params.usd_zar_feed_id, oracle, &clock)?;
-    let price = token_price_in_quote(&token, buyback.params.quote_rate, &usd_zar, buyback.quote_decimals)?;
+    let fx_feed = ctx.accounts.buyback.params.usd_zar_feed_id;
+    let usd_zar = load_price(&ctx.accounts.usd_zar_price, &fx_feed, oracle, &clock)?;
+    ctx.accounts.buyback.observe_prices(&token, &usd_zar)?;
+    let buyback = &ctx.accounts.buyback;
+    let price = token_price_in_quote(
+        &token.lower_bound()?,
+        buyback.params.quote_rate,
+        &usd_zar.lower_bound()?,
+        buyback.quote_decimals,
+    )?;
     require!(price <= order.limit_price, Aistm7Error::PriceAboveLimit);
     let paid = cost_of(amount, price, ctx.accounts.mint.decimals)?;
     require!(paid > 0, Aistm7Error::FillTooSmall);
@@ -115,6 +129,7 @@ pub fn handler(ctx: Context<FillBuyOrder>, amount: u64) -> Result<()> {
     order.tokens_acquired = order.tokens_acquired.checked_add(amount).ok_or(Aistm7Error::MathOverflow)?;
     if order.remaining() == 0 {
         order.status = OrderStatus::Completed;
+        order.closed_at = clock.unix_timestamp;
     }
     let metrics = &mut ctx.accounts.buyback.metrics;
     metrics.quote_spent = metrics.quote_spent.checked_add(paid).ok_or(Aistm7Error::MathOverflow)?;

@@ -2,12 +2,18 @@ pub mod connect_wallet;
 pub mod deposit_treasury;
 pub mod disconnect_wallet;
 pub mod fill_buy_order;
+pub mod lock_tokens;
 pub mod pay_service_fee;
+pub mod request_unlock;
 pub mod verify_access;
+pub mod withdraw_unlocked;
 
 pub use connect_wallet::*;
 pub use deposit_treasury::*;
 pub use disconnect_wallet::*;
 pub use fill_buy_order::*;
+pub use lock_tokens::*;
 pub use pay_service_fee::*;
+pub use request_unlock::*;
 pub use verify_access::*;
+pub use withdraw_unlocked::*;
