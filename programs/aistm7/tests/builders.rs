@@ -205,3 +205,15 @@ pub fn reward_ix(rewarder: &Pubkey, mint: &Pubkey, recipient_token: &Pubkey, amo
         instruction::DistributeReward { reward_type: 0, amount },
     )
 }
+
+pub fn close_charge_receipt_ix(request_id: [u8; 32], payer: &Pubkey) -> Instruction {
+    ix(
+        aistm7::ID,
+        accounts::CloseChargeReceipt { config: config_pda(), receipt: pda(&[SEED_CHARGE, &request_id]), payer: *payer },
+        instruction::CloseChargeReceipt {},
+    )
+}
+
+pub fn set_paused_ix(guardian: &Pubkey, paused: bool) -> Instruction {
+    ix(aistm7::ID, accounts::SetPaused { guardian: *guardian, config: config_pda() }, instruction::SetPaused { paused })
+}

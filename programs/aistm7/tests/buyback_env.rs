@@ -118,13 +118,14 @@ impl Treasury {
         self.env.account(&pda(&[SEED_BUYBACK])).await.unwrap()
     }
 
-    pub async fn execute(&mut self) -> Result<Vec<String>, solana_transaction_error::TransactionError> {
-        let keeper = self.keys[2].insecure_clone();
+    /// `execute_buy_order` for the next order id.
+    pub async fn execute_ix(&mut self) -> Instruction {
+        let keeper = self.keys[2].pubkey();
         let id = self.buyback().await.next_order_id;
-        let ix = ix(
+        ix(
             aistm7::ID,
             accounts::ExecuteBuyOrder {
-                keeper: keeper.pubkey(),
+                keeper,
                 config: config_pda(),
                 buyback: pda(&[SEED_BUYBACK]),
                 token_price: self.token_feed.pubkey(),
@@ -137,7 +138,12 @@ impl Treasury {
                 system_program: anchor_lang::system_program::ID,
             },
             instruction::ExecuteBuyOrder {},
-        );
+        )
+    }
+
+    pub async fn execute(&mut self) -> Result<Vec<String>, solana_transaction_error::TransactionError> {
+        let keeper = self.keys[2].insecure_clone();
+        let ix = self.execute_ix().await;
         self.env.send(&[ix], &[&keeper]).await
     }
 
@@ -277,4 +283,48 @@ impl Treasury {
         }
         id
     }
+
+    /// `cancel_buy_order` of order `id`, signed by `admin`.
+    pub fn cancel_order_ix(&self, admin: &Pubkey, id: u64) -> Instruction {
+        ix(
+            aistm7::ID,
+            accounts::CancelBuyOrder {
+                admin: *admin,
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                order: order_pda(id),
+                escrow: escrow_pda(id),
+                quote_vault: pda(&[SEED_QUOTE_VAULT]),
+                quote_mint: self.quote_mint,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::CancelBuyOrder {},
+        )
+    }
+
+    /// `close_buy_order` of order `id`, its rent to `payer`.
+    pub fn close_order_ix(&self, id: u64, payer: &Pubkey) -> Instruction {
+        ix(
+            aistm7::ID,
+            accounts::CloseBuyOrder {
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                order: order_pda(id),
+                escrow: escrow_pda(id),
+                quote_vault: pda(&[SEED_QUOTE_VAULT]),
+                quote_mint: self.quote_mint,
+                payer: *payer,
+                token_program: anchor_spl::token::ID,
+            },
+            instruction::CloseBuyOrder {},
+        )
+    }
+}
+
+pub fn close_proposal_ix(id: u64, proposer: &Pubkey) -> Instruction {
+    ix(
+        aistm7::ID,
+        accounts::CloseProposal { config: config_pda(), proposal: proposal_pda(id), proposer: *proposer },
+        instruction::CloseProposal {},
+    )
 }
