@@ -4,14 +4,15 @@
 
 use aistm7::{
     accounts,
-    constants::{SEED_BUYBACK_VAULT, SEED_CHARGE, SEED_FEE_DELEGATE, SEED_LINK, SEED_LOCK_VAULT, SEED_MINT_AUTHORITY, SEED_QUOTE_VAULT, SEED_TREASURY},
+    constants::{SEED_BUYBACK_VAULT, SEED_CHARGE, SEED_FEE_DELEGATE, SEED_LOCK_VAULT, SEED_QUOTE_VAULT, SEED_TREASURY},
     errors::Aistm7Error,
     events::{AccountClosed, BuyOrderFilled, CircuitBreakerTripped, CouncilChanged, VaultWithdrawn},
     instruction,
     state::{BuybackParams, Config, Proposal, ProposalAction, RequirementState},
-    SetAuthoritiesArgs, SetRequirementParamsArgs, SetTokenParamsArgs,
+    SetAuthoritiesArgs, SetTokenParamsArgs,
 };
 use aistm7_tests::buyback_env::*;
+use aistm7_tests::world::world;
 use aistm7_tests::*;
 use anchor_lang::{
     prelude::Pubkey,
@@ -185,135 +186,35 @@ async fn a_borrow_verify_repay_in_one_transaction_yields_no_pass() {
 
 #[tokio::test]
 async fn the_pause_stops_every_instruction_that_moves_value_or_user_state() {
-    let mut t = treasury().await;
-    let [admin, guardian, keeper, collector, rewarder] = [0, 1, 2, 3, 4].map(|i| t.keys[i].insecure_clone());
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let council: Vec<Keypair> = t.council.iter().map(|k| k.insecure_clone()).collect();
-    t.env.fund(&collector.pubkey(), 1_000_000_000).await;
-    t.env.send(&[init_fee_schedule_ix(&admin.pubkey())], &[&admin]).await.unwrap();
-    t.env.send(&[set_fee_ix(&admin.pubkey(), new_service("search", 10_000_000))], &[&admin]).await.unwrap();
-
-    // A wallet with a lock part of which is unlocking, a fee allowance, a link and a charge.
-    let (wallet, own) = t.env.wallet_with_lock(&mint, 1_000 * TOKEN, 200 * TOKEN).await;
-    let w = wallet.pubkey();
-    let own_quote = t.env.create_token_account(&quote_mint, &w, 0).await;
-    t.env.send(&[request_unlock_ix(&w, 50 * TOKEN)], &[&wallet]).await.unwrap();
-    let allowance = spl_token::instruction::approve(&spl_token::ID, &own, &pda(&[SEED_FEE_DELEGATE]), &w, &[], 100 * TOKEN).unwrap();
-    t.env.send(&[allowance, link_ix(&w, [7; 32])], &[&wallet]).await.unwrap();
-    t.env.send(&[charge_ix(&collector.pubkey(), &mint, &own, "search", [1; 32])], &[&collector]).await.unwrap();
-    let admin_tokens = t.env.create_token_account(&mint, &admin.pubkey(), 100 * TOKEN).await;
-    let newcomer = Keypair::new();
-    t.env.fund(&newcomer.pubkey(), 1_000_000_000).await;
-
-    // Order 1 stays pending (it expires); order 2 is cancelled, so it settles.
-    for _ in 0..2 {
-        t.report(100_000 * ZAR).await;
-        t.execute().await.unwrap();
-    }
-    t.env.send(&[t.cancel_order_ix(&admin.pubkey(), 2)], &[&admin]).await.unwrap();
-    // Proposal 1 approved (its time-lock will pass), 2 cancelled, 3 pending.
-    let dest = t.env.create_token_account(&quote_mint, &Keypair::new().pubkey(), 0).await;
-    let action = ProposalAction::Withdraw { vault: quote_vault(), destination: dest, amount: 1_000 };
-    let approved = t.propose_and_approve(action.clone(), Some(dest), 2).await;
-    let cancelled = t.propose_and_approve(action.clone(), Some(dest), 0).await;
-    t.env.send(&[cancel_proposal_ix(&guardian.pubkey(), cancelled)], &[&guardian]).await.unwrap();
-    let pending = t.propose_and_approve(action.clone(), Some(dest), 1).await;
-    // The program becomes the mint authority.
-    let payer = t.env.payer();
-    let handover = spl_token::instruction::set_authority(
-        &spl_token::ID,
-        &mint,
-        Some(&pda(&[SEED_MINT_AUTHORITY])),
-        spl_token::instruction::AuthorityType::MintTokens,
-        &payer.pubkey(),
-        &[],
-    )
-    .unwrap();
-    t.env.send(&[handover], &[]).await.unwrap();
-    // Past the unlock cooldown, the time-lock, the order's expiry and the retention.
-    t.env.advance_time(8 * 86_400).await;
-    let next_batch = t.next_batch;
-    let execute = t.execute_ix().await;
-
-    let paused: Vec<(&str, Instruction, Vec<&Keypair>)> = vec![
-        ("refresh_requirement", refresh_ix(&t.token_feed.pubkey(), Some(t.fx_feed.pubkey())), vec![]),
-        ("verify_access", verify_access_ix(&w), vec![]),
-        ("lock_tokens", lock_tokens_ix(&w, &mint, &own, TOKEN), vec![&wallet]),
-        ("request_unlock", request_unlock_ix(&w, TOKEN), vec![&wallet]),
-        ("withdraw_unlocked", withdraw_unlocked_ix(&w, &mint, &own), vec![&wallet]),
-        ("deposit_treasury", deposit_ix(&w, &mint, &own, TOKEN), vec![&wallet]),
-        ("pay_service_fee", pay_ix(&w, &mint, &own, "search"), vec![&wallet]),
-        ("charge_service_fee", charge_ix(&collector.pubkey(), &mint, &own, "search", [2; 32]), vec![&collector]),
-        ("close_charge_receipt", close_charge_receipt_ix([1; 32], &collector.pubkey()), vec![]),
-        ("connect_wallet", link_ix(&newcomer.pubkey(), [8; 32]), vec![&newcomer]),
-        ("disconnect_wallet", unlink_ix(&w, &pda(&[SEED_LINK, w.as_ref()])), vec![&wallet]),
-        ("mint_to", mint_to_ix(&admin.pubkey(), &mint, &admin_tokens, TOKEN), vec![&admin]),
-        ("fund_rewards", fund_rewards_ix(&admin.pubkey(), &mint, &admin_tokens, TOKEN), vec![&admin]),
-        ("distribute_reward", reward_ix(&rewarder.pubkey(), &mint, &own, TOKEN), vec![&rewarder]),
-        ("report_revenue", t.report_ix(&keeper.pubkey(), next_batch, vec![revenue(ZAR)]), vec![&keeper]),
-        ("execute_buy_order", execute, vec![&keeper]),
-        ("fill_buy_order", t.fill_ix(&w, 1, &own, &own_quote, TOKEN), vec![&wallet]),
-        ("close_expired_buy_order", t.close_ix(1), vec![]),
-        ("close_buy_order", t.close_order_ix(2, &keeper.pubkey()), vec![]),
-        ("withdraw_quote", withdraw_quote_ix(&admin.pubkey(), quote_mint, dest, 1), vec![&admin]),
-        ("create_proposal", create_proposal_ix(&admin.pubkey(), pending + 1, action, Some(dest)), vec![&admin]),
-        ("approve_proposal", approve_proposal_ix(&council[1].pubkey(), pending), vec![&council[1]]),
-        ("execute_proposal", execute_withdraw_ix(approved, quote_vault(), quote_mint, dest), vec![]),
-        ("close_proposal", close_proposal_ix(cancelled, &admin.pubkey()), vec![]),
-    ];
-    t.env.send(&[set_paused_ix(&guardian.pubkey(), true)], &[&guardian]).await.unwrap();
-    for (name, instruction, signers) in &paused {
-        let result = t.env.send(&[instruction.clone()], signers).await;
-    assert_eq!(result, Err(paused_at_first()), "{name} while paused");
+    let mut w = world().await;
+    let guardian = w.roles[1].insecure_clone();
+    let cases = w.value_moving_cases().await;
+    let env = &mut w.t.env;
+    env.send(&[set_paused_ix(&guardian.pubkey(), true)], &[&guardian]).await.unwrap();
+    for case in &cases {
+        assert_eq!(case.send(env).await, Err(paused_at_first()), "{} while paused", case.name);
     }
 
     // Exempt: the guardian's stops, the admin's configuration and the refund
     // of an order's budget to the treasury.
-    let admin_config: Vec<(&str, Instruction)> = vec![
-        (
-            "set_requirement_params",
-            ix(
-                aistm7::ID,
-                accounts::SetRequirementParams { admin: admin.pubkey(), config: config_pda() },
-                instruction::SetRequirementParams {
-                    args: SetRequirementParamsArgs { min_update_interval_secs: Some(120), ..Default::default() },
-                },
-            ),
-        ),
-        (
-            "set_token_params",
-            ix(
-                aistm7::ID,
-                accounts::SetTokenParams { admin: admin.pubkey(), config: config_pda() },
-                instruction::SetTokenParams { args: SetTokenParamsArgs { reward_daily_cap: Some(TOKEN), ..Default::default() } },
-            ),
-        ),
-        ("set_service_fee", set_fee_ix(&admin.pubkey(), new_service("goal", 100_000_000))),
-        ("cancel_buy_order", t.cancel_order_ix(&admin.pubkey(), 1)),
-    ];
-    for (name, instruction) in admin_config {
-        t.env.send(&[instruction], &[&admin]).await.unwrap_or_else(|e| panic!("{name} while paused: {e:?}"));
+    for case in w.admin_config_cases() {
+        case.send(&mut w.t.env).await.unwrap_or_else(|e| panic!("{} while paused: {e:?}", case.name));
     }
-    t.env.send(&[cancel_proposal_ix(&guardian.pubkey(), pending)], &[&guardian]).await.expect("cancel while paused");
+    let env = &mut w.t.env;
+    env.send(&[cancel_proposal_ix(&guardian.pubkey(), w.pending)], &[&guardian]).await.expect("cancel while paused");
     let reset = ix(aistm7::ID, accounts::ResetCircuitBreaker { guardian: guardian.pubkey(), config: config_pda() }, instruction::ResetCircuitBreaker {});
-    let result = t.env.send(&[reset], &[&guardian]).await;
-    assert_custom_error(result, Aistm7Error::CircuitBreakerNotTripped.into());
+    assert_custom_error(env.send(&[reset], &[&guardian]).await, Aistm7Error::CircuitBreakerNotTripped.into());
 
-    // Unpaused, none of the refused instructions fails with `Paused` any more.
-    t.env.send(&[set_paused_ix(&guardian.pubkey(), false)], &[&guardian]).await.unwrap();
-    for (name, instruction, signers) in &paused {
-        let result = t.env.send(&[instruction.clone()], signers).await;
-        assert_ne!(result, Err(paused_at_first()), "{name} after unpause");
+    // Unpaused, none of them fails with `Paused` any more.
+    env.send(&[set_paused_ix(&guardian.pubkey(), false)], &[&guardian]).await.unwrap();
+    for case in &cases {
+        assert_ne!(case.send(env).await, Err(paused_at_first()), "{} after unpause", case.name);
     }
 }
 
 /// The first instruction failed with `Paused`.
 fn paused_at_first() -> TransactionError {
     TransactionError::InstructionError(0, InstructionError::Custom(Aistm7Error::Paused.into()))
-}
-
-fn revenue(cents: u64) -> aistm7::state::RevenueEntry {
-    aistm7::state::RevenueEntry { source: aistm7::state::RevenueSource::Other, amount_cents: cents }
 }
 
 // 5. A tripped breaker not stopping buy-orders.

@@ -29,6 +29,7 @@ use mock_pyth::WritePriceArgs;
 
 pub mod builders;
 pub mod buyback_env;
+pub mod world;
 
 pub use builders::*;
 
@@ -235,45 +236,52 @@ impl Env {
         self.send(&[ix], &[]).await.unwrap();
     }
 
-    /// The instruction creating `address`: rent-exempt, `space` bytes, owned by SPL Token.
-    async fn create_token_owned(&mut self, address: &Pubkey, space: usize) -> Instruction {
+    /// The instruction creating `address`: rent-exempt, `space` bytes, owned by `program`.
+    async fn create_owned(&mut self, address: &Pubkey, space: usize, program: &Pubkey) -> Instruction {
         let rent = self.ctx.banks_client.get_rent().await.unwrap();
         anchor_lang::solana_program::system_instruction::create_account(
             &self.ctx.payer.pubkey(),
             address,
             rent.minimum_balance(space),
             space as u64,
-            &spl_token::ID,
+            program,
         )
     }
 
     /// A new mint with `decimals`, minted by the payer.
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
+        self.create_mint_with(&spl_token::ID, decimals, None).await
+    }
+
+    /// A new mint of the token `program` (SPL Token or Token-2022, whose base
+    /// instructions share one layout), minted by the payer.
+    pub async fn create_mint_with(&mut self, program: &Pubkey, decimals: u8, freeze_authority: Option<&Pubkey>) -> Pubkey {
         let mint = Keypair::new();
         let payer = self.ctx.payer.pubkey();
-        let ixs = [
-            self.create_token_owned(&mint.pubkey(), spl_token::state::Mint::LEN).await,
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, None, decimals)
-                .unwrap(),
-        ];
+        let mut init = spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer, freeze_authority, decimals)
+            .unwrap();
+        init.program_id = *program;
+        let ixs = [self.create_owned(&mint.pubkey(), spl_token::state::Mint::LEN, program).await, init];
         self.send(&ixs, &[&mint]).await.unwrap();
         mint.pubkey()
     }
 
     /// A token account of `mint` owned by `owner` holding `amount` (minted by the payer).
     pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+        self.create_token_account_with(&spl_token::ID, mint, owner, amount).await
+    }
+
+    /// `create_token_account` under the token `program`.
+    pub async fn create_token_account_with(&mut self, program: &Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
         let account = Keypair::new();
         let payer = self.ctx.payer.pubkey();
-        let mut ixs = vec![
-            self.create_token_owned(&account.pubkey(), spl_token::state::Account::LEN).await,
-            spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner)
-                .unwrap(),
-        ];
+        let mut init = spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner).unwrap();
+        init.program_id = *program;
+        let mut ixs = vec![self.create_owned(&account.pubkey(), spl_token::state::Account::LEN, program).await, init];
         if amount > 0 {
-            ixs.push(
-                spl_token::instruction::mint_to(&spl_token::ID, mint, &account.pubkey(), &payer, &[], amount)
-                    .unwrap(),
-            );
+            let mut mint_to = spl_token::instruction::mint_to(&spl_token::ID, mint, &account.pubkey(), &payer, &[], amount).unwrap();
+            mint_to.program_id = *program;
+            ixs.push(mint_to);
         }
         self.send(&ixs, &[&account]).await.unwrap();
         account.pubkey()
