@@ -230,9 +230,7 @@ async fn a_tripped_breaker_stops_buy_orders_and_fills() {
     let trip = refresh_ix(&t.token_feed.pubkey(), Some(backup.pubkey()));
     t.env.send(&[trip], &[]).await.unwrap();
     assert!(requirement(&mut t.env).await.breaker_tripped);
-    let seller = Keypair::new();
-    let seller_token = t.env.create_token_account(&t.mint.clone(), &seller.pubkey(), 100 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&t.quote_mint.clone(), &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(100 * TOKEN).await;
 
     assert_custom_error(t.execute().await, Aistm7Error::CircuitBreakerTripped.into());
     let fill = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN);
@@ -247,10 +245,7 @@ async fn a_seller_cannot_go_back_to_an_older_price() {
     let mut t = treasury().await;
     t.report(100_000 * ZAR).await;
     t.execute().await.unwrap();
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 1_000 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(1_000 * TOKEN).await;
     // An older update at a better price for the seller, still within the maximum age.
     let (older, newer) = (Keypair::new(), Keypair::new());
     let now = t.env.clock().await.unix_timestamp;
@@ -276,10 +271,7 @@ async fn fills_pay_the_treasurys_side_of_the_confidence_band() {
     let mut t = treasury_with(BuybackParams { quote_rate: aistm7::state::QuoteRate::FixedZar { quote_units_per_zar: 1_000_000 }, ..params() }).await;
     t.report(100_000 * ZAR).await;
     t.execute().await.unwrap();
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 1_000 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(1_000 * TOKEN).await;
     let now = t.env.clock().await.unix_timestamp;
     let (token_feed, fx_feed) = (t.token_feed.insecure_clone(), t.fx_feed.insecure_clone());
     // $0.15 +- 1% and 18.5 +- 1% ZAR per USD: the treasury pays 0.1485 * 18.315.

@@ -75,11 +75,8 @@ async fn fills_pay_the_oracle_price_up_to_the_limit_and_burn() {
     let mut t = treasury().await;
     t.report(100_000 * ZAR).await;
     t.execute().await.unwrap();
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 10_000 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
-    let supply_before = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+    let (seller, seller_token, seller_quote) = t.seller(10_000 * TOKEN).await;
+    let supply_before = t.env.account::<anchor_spl::token::Mint>(&t.mint.clone()).await.unwrap().supply;
 
     // Above the limit (+1.01%): refused.
     t.set_prices(15_151_500, 1_850_000_000).await;
@@ -108,7 +105,7 @@ async fn fills_pay_the_oracle_price_up_to_the_limit_and_burn() {
     let tokens_in = 100 * TOKEN + 150_000_000 + exact_tokens;
     assert_eq!(order.tokens_acquired, tokens_in);
     assert_eq!(t.env.token_balance(&seller_quote).await, 540_540_540);
-    let supply_after = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+    let supply_after = t.env.account::<anchor_spl::token::Mint>(&t.mint.clone()).await.unwrap().supply;
     assert_eq!(supply_before - supply_after, tokens_in, "bought tokens are burned");
     let m = t.buyback().await.metrics;
     assert_eq!((m.quote_spent, m.tokens_acquired, m.tokens_burned, m.orders_completed), (540_540_540, tokens_in, tokens_in, 1));
@@ -122,10 +119,7 @@ async fn expired_orders_return_their_budget_exactly() {
     let vault = pda(&[SEED_QUOTE_VAULT]);
     t.report(100_000 * ZAR).await;
     t.execute().await.unwrap();
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(100 * TOKEN).await;
     t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN)], &[&seller]).await.unwrap();
 
     assert_custom_error(t.env.send(&[t.close_ix(1)], &[]).await, Aistm7Error::OrderNotExpired.into());
@@ -262,17 +256,14 @@ async fn a_zar_quote_at_a_fixed_rate_holds_bought_tokens_when_not_burning() {
     let opened = &events::<BuyOrderOpened>(&logs)[0];
     // 10,000 ZAR at 1_000_000 units per ZAR; $0.15 * 18.5 = R2.775 per token, +1%.
     assert_eq!((opened.quote_budget, opened.limit_price), (10_000_000_000, 2_802_750));
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
-    let supply = t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply;
+    let (seller, seller_token, seller_quote) = t.seller(100 * TOKEN).await;
+    let supply = t.env.account::<anchor_spl::token::Mint>(&t.mint.clone()).await.unwrap().supply;
 
     t.env.send(&[t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 100 * TOKEN)], &[&seller]).await.unwrap();
 
     assert_eq!(t.env.token_balance(&seller_quote).await, 277_500_000);
-    assert_eq!(t.env.token_balance(&vault_pda(SEED_BUYBACK_VAULT, &mint)).await, 100 * TOKEN);
-    assert_eq!(t.env.account::<anchor_spl::token::Mint>(&mint).await.unwrap().supply, supply);
+    assert_eq!(t.env.token_balance(&vault_pda(SEED_BUYBACK_VAULT, &t.mint.clone())).await, 100 * TOKEN);
+    assert_eq!(t.env.account::<anchor_spl::token::Mint>(&t.mint.clone()).await.unwrap().supply, supply);
     assert_eq!(t.buyback().await.metrics.tokens_burned, 0);
 }
 

@@ -284,6 +284,15 @@ impl Treasury {
         id
     }
 
+    /// A seller holding `tokens`, with an empty quote account: (key, token account, quote account).
+    pub async fn seller(&mut self, tokens: u64) -> (Keypair, Pubkey, Pubkey) {
+        let seller = Keypair::new();
+        let (mint, quote_mint) = (self.mint, self.quote_mint);
+        let token = self.env.create_token_account(&mint, &seller.pubkey(), tokens).await;
+        let quote = self.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+        (seller, token, quote)
+    }
+
     /// `cancel_buy_order` of order `id`, signed by `admin`.
     pub fn cancel_order_ix(&self, admin: &Pubkey, id: u64) -> Instruction {
         ix(

@@ -92,10 +92,7 @@ async fn every_oracle_rejection_stops_executions_and_fills() {
     t.report(200_000 * ZAR).await;
     t.execute().await.unwrap();
     t.report(100_000 * ZAR).await;
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(100 * TOKEN).await;
     let now = t.env.clock().await.unix_timestamp;
     let (stale, partial) = (Keypair::new(), Keypair::new());
     t.env.write_price(&stale, WritePriceArgs { publish_time: now - 61, ..price_args(PRIMARY_FEED, 15_000_000, now) }).await;
@@ -128,15 +125,12 @@ async fn fills_too_small_to_pay_or_from_a_program_vault_are_refused() {
     let mut t = treasury().await;
     t.report(100_000 * ZAR).await;
     t.execute().await.unwrap();
-    let seller = Keypair::new();
-    let (mint, quote_mint) = (t.mint, t.quote_mint);
-    let seller_token = t.env.create_token_account(&mint, &seller.pubkey(), 100 * TOKEN).await;
-    let seller_quote = t.env.create_token_account(&quote_mint, &seller.pubkey(), 0).await;
+    let (seller, seller_token, seller_quote) = t.seller(100 * TOKEN).await;
 
     // One base unit at 150_000 quote units per token pays nothing.
     let dust = t.fill_ix(&seller.pubkey(), 1, &seller_token, &seller_quote, 1);
     assert_custom_error(t.env.send(&[dust], &[&seller]).await, Aistm7Error::FillTooSmall.into());
-    let vault = vault_pda(SEED_BUYBACK_VAULT, &mint);
+    let vault = vault_pda(SEED_BUYBACK_VAULT, &t.mint);
     let from_vault = t.fill_ix(&seller.pubkey(), 1, &vault, &seller_quote, TOKEN);
     assert_custom_error(t.env.send(&[from_vault], &[&seller]).await, Aistm7Error::WrongTokenOwner.into());
     assert_eq!(t.env.token_balance(&seller_quote).await, 0);
