@@ -80,6 +80,13 @@ pub const SEED_PROPOSAL: &[u8] = b"proposal";
 /// closed (rent back to whoever paid it) this long after they settled.
 pub const RECORD_RETENTION_SECS: i64 = 7 * SECONDS_PER_DAY;
 
+/// An approved proposal can be executed for this long after its time-lock;
+/// then it expires, so an old approval cannot be spent later.
+pub const PROPOSAL_EXECUTION_WINDOW_SECS: i64 = 14 * SECONDS_PER_DAY;
+
+/// Two feeds are compared only when their publish times are this close.
+pub const MAX_FEED_SKEW_SECS: i64 = 10;
+
 /// Revenue entries per `report_revenue` batch, and council seats.
 pub const MAX_REVENUE_ENTRIES: usize = 32;
 pub const MAX_COUNCIL: usize = 10;

@@ -164,4 +164,12 @@ pub enum Aistm7Error {
     NothingToUnlock,
     #[msg("The unlock cooldown has not elapsed")]
     UnlockCooldownActive,
+    #[msg("The proposal's execution window has passed")]
+    ProposalExpired,
+    #[msg("The two feeds' publish times are too far apart to compare")]
+    FeedsOutOfSync,
+    #[msg("A single feed may not move the requirement beyond the feed divergence limit")]
+    LoneFeedDiverges,
+    #[msg("The wallet has locked tokens, or unlocking ones still in their cooldown")]
+    WalletHasLockedTokens,
 }

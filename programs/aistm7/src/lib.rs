@@ -51,6 +51,10 @@ pub mod aistm7 {
         guardian::set_paused::handler(ctx, paused)
     }
 
+    pub fn set_guardian(ctx: Context<SetGuardian>, new_guardian: Pubkey) -> Result<()> {
+        guardian::set_guardian::handler(ctx, new_guardian)
+    }
+
     pub fn reset_circuit_breaker(ctx: Context<ResetCircuitBreaker>) -> Result<()> {
         guardian::reset_circuit_breaker::handler(ctx)
     }

@@ -73,7 +73,7 @@ async fn admin_replaces_only_the_given_authorities() {
     assert_eq!(emitted[0].new, after.authorities);
 
     // The old admin has lost the role.
-    let args = SetAuthoritiesArgs { guardian: Some(keys[0].pubkey()), ..Default::default() };
+    let args = SetAuthoritiesArgs { keeper: Some(keys[0].pubkey()), ..Default::default() };
     let result = env.send(&[set_authorities_ix(&keys[0].pubkey(), args)], &[&keys[0]]).await;
     assert_custom_error(result, Aistm7Error::Unauthorized.into());
 }

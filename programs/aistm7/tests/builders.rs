@@ -87,7 +87,11 @@ pub fn link_ix(wallet: &Pubkey, user_ref: [u8; 32]) -> Instruction {
 }
 
 pub fn unlink_ix(wallet: &Pubkey, link: &Pubkey) -> Instruction {
-    ix(aistm7::ID, accounts::DisconnectWallet { wallet: *wallet, config: config_pda(), link: *link }, instruction::DisconnectWallet {})
+    ix(
+        aistm7::ID,
+        accounts::DisconnectWallet { wallet: *wallet, config: config_pda(), link: *link, access_lock: lock_pda(wallet) },
+        instruction::DisconnectWallet {},
+    )
 }
 
 pub fn deposit_ix(funder: &Pubkey, mint: &Pubkey, funder_token: &Pubkey, amount: u64) -> Instruction {

@@ -33,6 +33,7 @@ pub struct Treasury {
 pub fn params() -> BuybackParams {
     BuybackParams {
         quote_rate: QuoteRate::UsdViaPyth,
+        token_feed_id: PRIMARY_FEED,
         usd_zar_feed_id: USD_ZAR_FEED,
         allocation_bps: 1_000,
         min_allocation_cents: 10_000,
@@ -208,7 +209,7 @@ pub fn create_proposal_ix(proposer: &Pubkey, id: u64, action: ProposalAction, de
 pub fn approve_proposal_ix(member: &Pubkey, id: u64) -> Instruction {
     ix(
         aistm7::ID,
-        accounts::ApproveProposal { member: *member, config: config_pda(), buyback: pda(&[SEED_BUYBACK]), proposal: proposal_pda(id) },
+        accounts::ApproveProposal { member: *member, buyback: pda(&[SEED_BUYBACK]), proposal: proposal_pda(id) },
         instruction::ApproveProposal {},
     )
 }

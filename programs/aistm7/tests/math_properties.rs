@@ -17,6 +17,7 @@ fn price(price: i64, expo: i32) -> OraclePrice {
 fn params(allocation_bps: u16, min: u64, max: u64) -> BuybackParams {
     BuybackParams {
         quote_rate: QuoteRate::UsdViaPyth,
+        token_feed_id: [2; 32],
         usd_zar_feed_id: [1; 32],
         allocation_bps,
         min_allocation_cents: min,

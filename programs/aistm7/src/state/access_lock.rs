@@ -41,6 +41,23 @@ impl AccessLock {
     pub fn is_empty(&self) -> bool {
         self.locked == 0 && self.unlocking == 0
     }
+
+    /// Whether no access result it backed can still be valid at `now`:
+    /// nothing locked, and any unlock's cooldown (at least the pass
+    /// validity) over.
+    pub fn backs_nothing(&self, now: i64) -> bool {
+        self.locked == 0 && now >= self.unlock_at
+    }
+}
+
+/// The lock stored at a wallet's lock PDA, or `None` when the wallet never
+/// locked or its lock closed.
+pub fn read_lock(account: &AccountInfo) -> Result<Option<AccessLock>> {
+    if account.owner != &crate::ID {
+        return Ok(None);
+    }
+    let data = account.try_borrow_data()?;
+    Ok(Some(AccessLock::try_deserialize(&mut &data[..])?))
 }
 
 /// What `verify_access` returns (return data) to a calling program. The

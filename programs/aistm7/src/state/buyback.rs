@@ -74,6 +74,9 @@ pub struct BuybackMetrics {
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct BuybackParams {
     pub quote_rate: QuoteRate,
+    /// The token's USD feed buy-orders are priced with, fixed when the
+    /// treasury is created: changing the requirement's feed does not move it.
+    pub token_feed_id: [u8; 32],
     /// ZAR per USD feed; prices tokens in quote units for a ZAR quote and
     /// converts budgets for a USD quote.
     pub usd_zar_feed_id: [u8; 32],
@@ -106,7 +109,10 @@ impl BuybackParams {
         if let QuoteRate::FixedZar { quote_units_per_zar } = self.quote_rate {
             require!(quote_units_per_zar > 0, Aistm7Error::InvalidParameter);
         }
-        require!(self.usd_zar_feed_id != [0; 32], Aistm7Error::InvalidParameter);
+        require!(
+            self.usd_zar_feed_id != [0; 32] && self.token_feed_id != [0; 32] && self.token_feed_id != self.usd_zar_feed_id,
+            Aistm7Error::InvalidParameter
+        );
         validate_council(council, self.approvals_required)
     }
 }
@@ -280,6 +286,7 @@ mod tests {
     fn params() -> BuybackParams {
         BuybackParams {
             quote_rate: QuoteRate::UsdViaPyth,
+            token_feed_id: [2; 32],
             usd_zar_feed_id: [1; 32],
             allocation_bps: 1_000,
             min_allocation_cents: 10_000,

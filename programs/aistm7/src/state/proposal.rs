@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_COUNCIL, RECORD_RETENTION_SECS};
+use crate::constants::{MAX_COUNCIL, PROPOSAL_EXECUTION_WINDOW_SECS, RECORD_RETENTION_SECS};
 use crate::errors::Aistm7Error;
 
 /// What a council proposal does once approved and its time-lock has passed.
@@ -17,6 +17,8 @@ pub enum ProposalAction {
     },
     /// Raise the token's maximum supply (the admin can only lower it).
     SetMaxSupply { max_supply: u64 },
+    /// Replace a lost or compromised guardian.
+    SetGuardian { guardian: Pubkey },
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -51,6 +53,21 @@ pub struct Proposal {
 impl Proposal {
     pub fn require_pending(&self) -> Result<()> {
         require!(self.status == ProposalStatus::Pending, Aistm7Error::ProposalNotPending);
+        Ok(())
+    }
+
+    /// Approved by `approvals_required`, past its time-lock, within its
+    /// execution window, at `now`.
+    pub fn require_executable(&self, approvals_required: u8, now: i64) -> Result<()> {
+        require!(
+            self.executable_at != 0 && self.approvals.len() >= usize::from(approvals_required),
+            Aistm7Error::NotEnoughApprovals
+        );
+        require!(now >= self.executable_at, Aistm7Error::TimelockNotElapsed);
+        require!(
+            now <= self.executable_at.saturating_add(PROPOSAL_EXECUTION_WINDOW_SECS),
+            Aistm7Error::ProposalExpired
+        );
         Ok(())
     }
 

@@ -111,6 +111,10 @@ pub struct RequirementState {
     pub updated_at: i64,
     pub breaker_tripped: bool,
     pub emergency_override: Option<RequirementOverride>,
+    /// Publish times of the newest primary and backup updates a refresh
+    /// used: an older update of either feed is refused.
+    pub primary_publish_time: i64,
+    pub backup_publish_time: i64,
 }
 
 impl RequirementState {
@@ -124,6 +128,8 @@ impl RequirementState {
         updated_at: 0,
         breaker_tripped: false,
         emergency_override: None,
+        primary_publish_time: 0,
+        backup_publish_time: 0,
     };
 
     pub fn is_priced(&self) -> bool {

@@ -28,7 +28,14 @@ pub struct MintTo<'info> {
     #[account(seeds = [SEED_MINT_AUTHORITY], bump = config.mint_authority_bump)]
     pub mint_authority: UncheckedAccount<'info>,
 
-    #[account(mut, constraint = destination.mint == mint.key() @ Aistm7Error::WrongMint)]
+    /// The treasury vault or an account the program does not own: tokens
+    /// minted into another vault (the lock vault) would be stranded there.
+    #[account(
+        mut,
+        constraint = destination.mint == mint.key() @ Aistm7Error::WrongMint,
+        constraint = destination.key() == config.treasury_vault || destination.owner != config.key()
+            @ Aistm7Error::ProgramOwnedDestination,
+    )]
     pub destination: Account<'info, TokenAccount>,
 
     pub token_program: Program<'info, Token>,

@@ -6,11 +6,12 @@ use crate::errors::Aistm7Error;
 use crate::events::AuthoritiesUpdated;
 use crate::state::Config;
 
-/// Each `Some` field replaces that authority; `None` keeps it.
+/// Each `Some` field replaces that authority; `None` keeps it. The guardian
+/// is not among them: it checks the admin, so only the guardian itself
+/// (`set_guardian`) or the council replaces it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
 pub struct SetAuthoritiesArgs {
     pub admin: Option<Pubkey>,
-    pub guardian: Option<Pubkey>,
     pub keeper: Option<Pubkey>,
     pub fee_collector: Option<Pubkey>,
     pub rewarder: Option<Pubkey>,
@@ -32,7 +33,6 @@ pub fn handler(ctx: Context<SetAuthorities>, args: SetAuthoritiesArgs) -> Result
     let old = config.authorities;
     let new = &mut config.authorities;
     new.admin = args.admin.unwrap_or(new.admin);
-    new.guardian = args.guardian.unwrap_or(new.guardian);
     new.keeper = args.keeper.unwrap_or(new.keeper);
     new.fee_collector = args.fee_collector.unwrap_or(new.fee_collector);
     new.rewarder = args.rewarder.unwrap_or(new.rewarder);

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{SEED_BUYBACK, SEED_CONFIG, SEED_PROPOSAL};
+use crate::constants::{SEED_BUYBACK, SEED_PROPOSAL};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::ProposalApproved;
-use crate::state::{Buyback, Config, Proposal};
+use crate::state::{Buyback, Proposal};
 
 /// A council member approves a pending proposal, once. The approval that
 /// reaches the threshold starts the time-lock.
@@ -12,9 +12,6 @@ use crate::state::{Buyback, Config, Proposal};
 pub struct ApproveProposal<'info> {
     #[account(constraint = buyback.council.contains(&member.key()) @ Aistm7Error::NotCouncilMember)]
     pub member: Signer<'info>,
-
-    #[account(seeds = [SEED_CONFIG], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
 
     #[account(seeds = [SEED_BUYBACK], bump = buyback.bump)]
     pub buyback: Box<Account<'info, Buyback>>,
@@ -24,7 +21,7 @@ pub struct ApproveProposal<'info> {
 }
 
 pub fn handler(ctx: Context<ApproveProposal>) -> Result<()> {
-    ctx.accounts.config.require_not_paused()?;
+    // No pause check: approving moves nothing (see `create_proposal`).
     let member = ctx.accounts.member.key();
     let buyback = &ctx.accounts.buyback;
     let proposal = &mut ctx.accounts.proposal;

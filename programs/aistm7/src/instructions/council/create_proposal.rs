@@ -8,7 +8,7 @@ use crate::events::ProposalCreated;
 use crate::state::{validate_council, Buyback, Config, Proposal, ProposalAction, ProposalStatus};
 
 /// The admin or a council member proposes an action for the council:
-/// a vault withdrawal, a new council, or a higher maximum supply.
+/// a vault withdrawal, a new council, a higher maximum supply or a new guardian.
 #[derive(Accounts)]
 pub struct CreateProposal<'info> {
     #[account(
@@ -69,13 +69,19 @@ impl CreateProposal<'_> {
             ProposalAction::SetMaxSupply { max_supply } => {
                 require!(*max_supply > 0, Aistm7Error::InvalidParameter);
             }
+            ProposalAction::SetGuardian { guardian } => {
+                let mut authorities = self.config.authorities;
+                authorities.guardian = *guardian;
+                authorities.validate()?;
+            }
         }
         Ok(())
     }
 }
 
 pub fn handler(ctx: Context<CreateProposal>, action: ProposalAction) -> Result<()> {
-    ctx.accounts.config.require_not_paused()?;
+    // No pause check: proposing moves nothing, and a council replacing a
+    // lost guardian must be able to act while paused.
     ctx.accounts.validate(&action)?;
     let now = Clock::get()?.unix_timestamp;
     let buyback = &mut ctx.accounts.buyback;

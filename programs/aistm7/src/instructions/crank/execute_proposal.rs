@@ -4,7 +4,7 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 use crate::constants::{SEED_BUYBACK, SEED_CONFIG, SEED_PROPOSAL};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
-use crate::events::{CouncilChanged, ProposalExecuted, TokenParamsUpdated, VaultWithdrawn};
+use crate::events::{AuthoritiesUpdated, CouncilChanged, ProposalExecuted, TokenParamsUpdated, VaultWithdrawn};
 use crate::state::{validate_council, Buyback, Config, Proposal, ProposalAction, ProposalStatus};
 use crate::vault::transfer_from_vault;
 
@@ -43,6 +43,9 @@ impl ExecuteProposal<'_> {
         require_keys_eq!(vault.key(), vault_key, Aistm7Error::MissingProposalAccount);
         require_keys_eq!(destination.key(), destination_key, Aistm7Error::MissingProposalAccount);
         require_keys_eq!(mint.key(), vault.mint, Aistm7Error::WrongMint);
+        // The destination's owner can change after the proposal was made.
+        require_keys_eq!(destination.mint, vault.mint, Aistm7Error::WrongMint);
+        require_keys_neq!(destination.owner, self.config.key(), Aistm7Error::ProgramOwnedDestination);
         transfer_from_vault(
             &token_program.to_account_info(),
             &vault.to_account_info(),
@@ -65,21 +68,19 @@ impl ExecuteProposal<'_> {
 }
 
 pub fn handler(ctx: Context<ExecuteProposal>) -> Result<()> {
-    ctx.accounts.config.require_not_paused()?;
     let now = Clock::get()?.unix_timestamp;
     let proposal = &ctx.accounts.proposal;
     let buyback = &ctx.accounts.buyback;
     proposal.require_pending()?;
     require!(!buyback.is_stale(proposal.id), Aistm7Error::ProposalStale);
-    require!(
-        proposal.executable_at != 0 && proposal.approvals.len() >= usize::from(buyback.params.approvals_required),
-        Aistm7Error::NotEnoughApprovals
-    );
-    require!(now >= proposal.executable_at, Aistm7Error::TimelockNotElapsed);
+    proposal.require_executable(buyback.params.approvals_required, now)?;
 
     let (id, action) = (proposal.id, proposal.action.clone());
     match &action {
         ProposalAction::Withdraw { vault, destination, amount } => {
+            // Only the withdrawal moves value; the other actions are the
+            // council's recovery paths and work while paused.
+            ctx.accounts.config.require_not_paused()?;
             ctx.accounts.withdraw(id, *vault, *destination, *amount)?;
         }
         ProposalAction::SetCouncil { members, approvals_required } => {
@@ -104,6 +105,13 @@ pub fn handler(ctx: Context<ExecuteProposal>) -> Result<()> {
             config.token_params.max_supply = *max_supply;
             config.invariant()?;
             emit_event!(TokenParamsUpdated { old, new: config.token_params });
+        }
+        ProposalAction::SetGuardian { guardian } => {
+            let config = &mut ctx.accounts.config;
+            let old = config.authorities;
+            config.authorities.guardian = *guardian;
+            config.invariant()?;
+            emit_event!(AuthoritiesUpdated { old, new: config.authorities });
         }
     }
     ctx.accounts.proposal.settle(ProposalStatus::Executed, now);

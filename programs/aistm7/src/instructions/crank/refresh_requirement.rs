@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
+use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 
-use crate::constants::SEED_CONFIG;
+use crate::constants::{MAX_FEED_SKEW_SECS, SEED_CONFIG};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::{CircuitBreakerTripped, RequirementUpdated};
 use crate::math;
-use crate::oracle::{check_quality, load_price, load_update, OraclePrice};
+use crate::oracle::{check_quality, load_update, OraclePrice};
 use crate::state::{Config, PriceSource};
 
 /// Permissionless: re-price the access requirement from the pinned Pyth feeds.
@@ -28,23 +29,52 @@ enum Pricing {
     Trip(CircuitBreakerTripped),
 }
 
+/// What a refresh read: the pricing and the publish times of the updates
+/// whose identity checked out.
+struct Reading {
+    pricing: Pricing,
+    primary_publish_time: i64,
+    backup_publish_time: Option<i64>,
+}
+
 impl RefreshRequirement<'_> {
+    /// Load a feed's update, refusing one older than the newest already used.
+    fn load(&self, account: &AccountInfo, feed_id: &[u8; 32], newest_used: i64) -> Result<PriceUpdateV2> {
+        let update = load_update(account, feed_id)?;
+        require!(
+            update.price_message.publish_time >= newest_used,
+            Aistm7Error::PriceOlderThanLastUsed
+        );
+        Ok(update)
+    }
+
     /// With a backup feed configured, both accounts must be that feed's and
     /// the primary's: an identity failure of either is an error, and only a
-    /// quality failure of the primary lets the backup price alone. Which
-    /// feeds are consulted is the config's choice, never the caller's.
-    fn pricing(&self, clock: &Clock) -> Result<Pricing> {
+    /// quality failure of one lets the other price alone, within the feed
+    /// divergence limit of the last applied price. Which feeds are consulted
+    /// is the config's choice, never the caller's.
+    fn read(&self, clock: &Clock) -> Result<Reading> {
         let oracle = &self.config.oracle_params;
+        let state = &self.config.requirement;
         if !oracle.has_backup() {
-            let price = load_price(&self.primary_price, &oracle.primary_feed_id, oracle, clock)?;
-            return Ok(Pricing::Use(price, PriceSource::Primary, oracle.primary_feed_id));
+            let primary = self.load(&self.primary_price, &oracle.primary_feed_id, state.primary_publish_time)?;
+            let primary_publish_time = primary.price_message.publish_time;
+            let price = check_quality(&primary, oracle, clock)?;
+            let pricing = Pricing::Use(price, PriceSource::Primary, oracle.primary_feed_id);
+            return Ok(Reading { pricing, primary_publish_time, backup_publish_time: None });
         }
         let backup_account = self.backup_price.as_ref().ok_or(Aistm7Error::MissingBackupPrice)?;
         require_keys_neq!(self.primary_price.key(), backup_account.key(), Aistm7Error::DuplicatePriceAccount);
-        let primary = check_quality(&load_update(&self.primary_price, &oracle.primary_feed_id)?, oracle, clock);
-        let backup = check_quality(&load_update(backup_account, &oracle.backup_feed_id)?, oracle, clock);
-        Ok(match (primary, backup) {
+        let primary = self.load(&self.primary_price, &oracle.primary_feed_id, state.primary_publish_time)?;
+        let primary_publish_time = primary.price_message.publish_time;
+        let backup = self.load(backup_account, &oracle.backup_feed_id, state.backup_publish_time)?;
+        let backup_publish_time = Some(backup.price_message.publish_time);
+        let pricing = match (check_quality(&primary, oracle, clock), check_quality(&backup, oracle, clock)) {
             (Ok(p), Ok(b)) => {
+                require!(
+                    p.publish_time.abs_diff(b.publish_time) <= MAX_FEED_SKEW_SECS.unsigned_abs(),
+                    Aistm7Error::FeedsOutOfSync
+                );
                 let divergence_bps = math::divergence_bps(b.price, b.expo, p.price, p.expo)?;
                 if divergence_bps > u64::from(oracle.max_feed_divergence_bps) {
                     Pricing::Trip(CircuitBreakerTripped {
@@ -60,14 +90,29 @@ impl RefreshRequirement<'_> {
             }
             (Ok(p), Err(backup_error)) => {
                 msg!("backup feed unusable ({}); priced by the primary feed", backup_error);
-                Pricing::Use(p, PriceSource::Primary, oracle.primary_feed_id)
+                self.alone(p, PriceSource::Primary, oracle.primary_feed_id)?
             }
             (Err(primary_error), Ok(b)) => {
                 msg!("primary feed unusable ({}); priced by the backup feed", primary_error);
-                Pricing::Use(b, PriceSource::Backup, oracle.backup_feed_id)
+                self.alone(b, PriceSource::Backup, oracle.backup_feed_id)?
             }
             (Err(primary_error), Err(_)) => return Err(primary_error),
-        })
+        };
+        Ok(Reading { pricing, primary_publish_time, backup_publish_time })
+    }
+
+    /// One feed pricing without the other to check it may move the
+    /// requirement's price at most the feed divergence limit.
+    fn alone(&self, price: OraclePrice, source: PriceSource, feed: [u8; 32]) -> Result<Pricing> {
+        let state = &self.config.requirement;
+        if state.is_priced() {
+            let moved_bps = math::divergence_bps(price.price, price.expo, state.price, state.expo)?;
+            require!(
+                moved_bps <= u64::from(self.config.oracle_params.max_feed_divergence_bps),
+                Aistm7Error::LoneFeedDiverges
+            );
+        }
+        Ok(Pricing::Use(price, source, feed))
     }
 }
 
@@ -81,14 +126,21 @@ pub fn handler(ctx: Context<RefreshRequirement>) -> Result<()> {
     require!(!config.requirement.breaker_tripped, Aistm7Error::CircuitBreakerTripped);
     let clock = Clock::get()?;
 
-    let (price, source, feed) = match ctx.accounts.pricing(&clock)? {
+    let reading = ctx.accounts.read(&clock)?;
+    let requirement = &mut ctx.accounts.config.requirement;
+    requirement.primary_publish_time = reading.primary_publish_time;
+    if let Some(backup_publish_time) = reading.backup_publish_time {
+        requirement.backup_publish_time = backup_publish_time;
+    }
+    let (price, source, feed) = match reading.pricing {
         Pricing::Use(price, source, feed) => (price, source, feed),
         Pricing::Trip(event) => {
-            ctx.accounts.config.requirement.breaker_tripped = true;
+            requirement.breaker_tripped = true;
             emit_event!(event);
             return Ok(());
         }
     };
+    let config = &ctx.accounts.config;
 
     let params = config.requirement_params;
     let state = config.requirement;

@@ -24,7 +24,7 @@ pub struct ExecuteBuyOrder<'info> {
     #[account(mut, seeds = [SEED_BUYBACK], bump = buyback.bump)]
     pub buyback: Box<Account<'info, Buyback>>,
 
-    /// CHECK: the token's Pyth price, validated against the primary feed id.
+    /// CHECK: the token's Pyth price, validated against `token_feed_id`.
     pub token_price: UncheckedAccount<'info>,
 
     /// CHECK: the USD/ZAR Pyth price, validated against `usd_zar_feed_id`.
@@ -69,7 +69,7 @@ pub fn handler(ctx: Context<ExecuteBuyOrder>) -> Result<()> {
     let allocation = allocate(buyback.available_cents(), &params)?;
 
     let oracle = &config.oracle_params;
-    let token = load_price(&ctx.accounts.token_price, &oracle.primary_feed_id, oracle, &clock)?;
+    let token = load_price(&ctx.accounts.token_price, &params.token_feed_id, oracle, &clock)?;
     let usd_zar = load_price(&ctx.accounts.usd_zar_price, &params.usd_zar_feed_id, oracle, &clock)?;
     let decimals = buyback.quote_decimals;
     let budget = zar_to_quote(allocation.allocated_cents, params.quote_rate, &usd_zar, decimals)?;

@@ -56,7 +56,7 @@ pub struct FillBuyOrder<'info> {
     #[account(mut, seeds = [SEED_BUYBACK_VAULT, mint.key().as_ref()], bump = config.buyback_vault_bump)]
     pub buyback_vault: Box<Account<'info, TokenAccount>>,
 
-    /// CHECK: the token's Pyth price, validated against the primary feed id.
+    /// CHECK: the token's Pyth price, validated against `token_feed_id`.
     pub token_price: UncheckedAccount<'info>,
 
     /// CHECK: the USD/ZAR Pyth price, validated against `usd_zar_feed_id`.
@@ -76,9 +76,9 @@ pub fn handler(ctx: Context<FillBuyOrder>, amount: u64) -> Result<()> {
     require!(amount > 0, Aistm7Error::ZeroAmount);
 
     let oracle = &config.oracle_params;
-    let token = load_price(&ctx.accounts.token_price, &oracle.primary_feed_id, oracle, &clock)?;
-    let fx_feed = ctx.accounts.buyback.params.usd_zar_feed_id;
-    let usd_zar = load_price(&ctx.accounts.usd_zar_price, &fx_feed, oracle, &clock)?;
+    let feeds = ctx.accounts.buyback.params;
+    let token = load_price(&ctx.accounts.token_price, &feeds.token_feed_id, oracle, &clock)?;
+    let usd_zar = load_price(&ctx.accounts.usd_zar_price, &feeds.usd_zar_feed_id, oracle, &clock)?;
     ctx.accounts.buyback.observe_prices(&token, &usd_zar)?;
     let buyback = &ctx.accounts.buyback;
     let price = token_price_in_quote(

@@ -4,7 +4,7 @@ use crate::constants::{SEED_CONFIG, SEED_LOCK};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::AccessVerified;
-use crate::state::{AccessLock, AccessResult, Config};
+use crate::state::{read_lock, AccessResult, Config};
 
 /// Check that `wallet` has locked at least the effective requirement now.
 /// Only tokens in the program's lock count: a free balance can be moved to
@@ -25,22 +25,13 @@ pub struct VerifyAccess<'info> {
     pub access_lock: UncheckedAccount<'info>,
 }
 
-/// Token units locked in `account`, 0 when it does not exist yet.
-fn locked_in(account: &AccountInfo) -> Result<u64> {
-    if account.owner != &crate::ID {
-        return Ok(0);
-    }
-    let data = account.try_borrow_data()?;
-    Ok(AccessLock::try_deserialize(&mut &data[..])?.locked)
-}
-
 pub fn handler(ctx: Context<VerifyAccess>) -> Result<AccessResult> {
     let config = &ctx.accounts.config;
     config.require_not_paused()?;
     let now = Clock::get()?.unix_timestamp;
     let required = config.requirement.effective(now)?;
     let wallet = ctx.accounts.wallet.key();
-    let locked = locked_in(&ctx.accounts.access_lock)?;
+    let locked = read_lock(&ctx.accounts.access_lock)?.map_or(0, |lock| lock.locked);
     if locked < required {
         msg!("insufficient locked tokens: have {} need {}", locked, required);
         return err!(Aistm7Error::InsufficientBalance);
