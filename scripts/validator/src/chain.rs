@@ -148,22 +148,28 @@ impl Chain {
     /// rest): the closed slot's blockhash becomes the latest, and it is rooted.
     /// Long jumps go one epoch at a time, so every epoch boundary is processed
     /// (stakes, rewards, leader schedule) as on a cluster.
+    ///
+    /// As agave's replay stage does, the child bank is made without the
+    /// BankForks lock, which is taken for writing only to insert it and move
+    /// the root: `Bank::new_from_parent` waits for the program cache, which a
+    /// simulation may hold while it waits to read BankForks.
     pub fn advance(&self, slots: u64) -> Slot {
         let _writer = self.lock();
-        let mut forks = self.forks.write().unwrap();
-        let target = forks.working_bank().slot() + slots;
+        let target = self.bank().slot() + slots;
         loop {
-            let parent = forks.working_bank();
+            let parent = self.bank();
             let next_epoch = parent.epoch_schedule().get_first_slot_in_epoch(parent.epoch() + 1);
             let slot = target.min(next_epoch);
             parent.fill_bank_with_ticks_for_tests();
             parent.freeze();
             let child = Bank::new_from_parent(parent.clone(), &self.collector, slot);
             self.set_clock(&child);
+            let mut forks = self.forks.write().unwrap();
             forks.insert(child);
             forks
                 .set_root(parent.slot(), None, None)
                 .expect("rooting the frozen parent of the working bank");
+            drop(forks);
             if slot == target {
                 return slot;
             }
