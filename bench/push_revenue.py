@@ -65,12 +65,13 @@ async def setup_chain(rpc_url: str, keeper: Keypair) -> None:
     await asyncio.sleep(1)
     client = Aistm7Client.connect(rpc_url, deployer)
     try:
-        roles = Authorities(deployer.pubkey(), deployer.pubkey(), keeper.pubkey(), deployer.pubkey(), deployer.pubkey())
+        guardian = Keypair().pubkey()  # the program refuses an admin that is also the guardian
+        roles = Authorities(deployer.pubkey(), guardian, keeper.pubkey(), deployer.pubkey(), deployer.pubkey())
         await deploy(client, Keypair(), OracleParams(primary_feed_id=b"\x01" * 32), roles)
         quote = Keypair()
         rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
         await client.send(create_mint_ixs(deployer.pubkey(), quote.pubkey(), deployer.pubkey(), 6, rent), [quote])
-        await deploy_buyback(client, deployer, quote.pubkey(), BuybackParams(usd_zar_feed_id=b"\x02" * 32), [deployer.pubkey()])
+        await deploy_buyback(client, deployer, quote.pubkey(), BuybackParams(token_feed_id=b"\x01" * 32, usd_zar_feed_id=b"\x02" * 32), [deployer.pubkey()])
     finally:
         await client.close()
 

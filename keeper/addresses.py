@@ -20,12 +20,13 @@ SEED_FEE_DELEGATE = b"fee_delegate"
 SEED_FEES = b"fees"
 SEED_CHARGE = b"charge"
 SEED_LINK = b"link"
-SEED_ACCESS = b"access"
+SEED_LOCK = b"lock"
+SEED_LOCK_VAULT = b"lock_vault"
 SEED_BUYBACK = b"buyback"
 SEED_QUOTE_VAULT = b"quote_vault"
 SEED_ORDER = b"order"
 SEED_ORDER_ESCROW = b"order_escrow"
-SEED_WITHDRAWAL = b"withdrawal"
+SEED_PROPOSAL = b"proposal"
 
 
 def pda(*seeds: bytes, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -71,9 +72,14 @@ def wallet_link_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     return pda(SEED_LINK, bytes(wallet), program_id=program_id)
 
 
-def access_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    """The `AccessPass` of `wallet`."""
-    return pda(SEED_ACCESS, bytes(wallet), program_id=program_id)
+def lock_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The `AccessLock` of `wallet`: the tokens it locked for access."""
+    return pda(SEED_LOCK, bytes(wallet), program_id=program_id)
+
+
+def lock_vault_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The vault every wallet's locked tokens sit in."""
+    return pda(SEED_LOCK_VAULT, bytes(mint), program_id=program_id)
 
 
 def buyback_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -92,5 +98,6 @@ def order_escrow_pda(order_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     return pda(SEED_ORDER_ESCROW, order_id.to_bytes(8, "little"), program_id=program_id)
 
 
-def withdrawal_pda(proposal_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
-    return pda(SEED_WITHDRAWAL, proposal_id.to_bytes(8, "little"), program_id=program_id)
+def proposal_pda(proposal_id: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """A council proposal."""
+    return pda(SEED_PROPOSAL, proposal_id.to_bytes(8, "little"), program_id=program_id)

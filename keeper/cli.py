@@ -22,7 +22,7 @@ from keeper import daemon
 from keeper.audit.cli import audit_app
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
-from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR, DEFAULT_RPC_URL
+from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR
 from keeper.jobs import push_revenue
 from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
 from keeper.deploy import load_keypair
@@ -67,6 +67,8 @@ def _config_dict(config: Config, slot: int) -> dict[str, object]:
         "symbol": config.token_info.symbol,
         "mint": str(config.mint),
         "treasury_vault": str(config.treasury_vault),
+        "lock_vault": str(config.lock_vault),
+        "total_locked": config.total_locked,
         "authorities": {
             "admin": str(roles.admin),
             "guardian": str(roles.guardian),
@@ -108,7 +110,7 @@ def config_show(
     rpc_url: str = RpcUrl,
     as_json: bool = AsJson,
 ) -> None:
-    """Print the config: mint, treasury vault and every authority."""
+    """Print the config: mint, treasury and lock vaults, what is locked, and every authority."""
     found, _ = _require_config(rpc_url)
     _print(_config_dict(found.data, found.slot), as_json)
 
@@ -218,7 +220,8 @@ def wallet_link(
 
 @wallet_app.command("unlink")
 def wallet_unlink(rpc_url: str = RpcUrl, keypair: Path = KeypairPath) -> None:
-    """End the wallet's link (the keypair signs); its rent returns to the wallet."""
+    """End the wallet's link (the keypair signs); its rent returns to the wallet.
+    Refused while the wallet has tokens locked or unlocking within the cooldown."""
 
     async def send(client: Aistm7Client) -> str:
         return str((await client.send([client.disconnect_wallet_ix(client.payer.pubkey())])).signature)
@@ -271,11 +274,11 @@ async def _orders(client: Aistm7Client) -> list[BuyOrder]:
 
 @orders_app.command("list")
 def buy_orders_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
-    """Every buy-order with its budget, fills and status."""
+    """Every buy-order account with its budget, fills and status (settled
+    orders disappear once closed, 7 days after they settled)."""
     orders = with_client(rpc_url, Keypair(), _orders)
     if as_json:
-        rows = [{**vars(order), "escrow": str(order.escrow)} for order in orders]
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps([vars(order) for order in orders], indent=2, default=str))
         return
     typer.echo(f"{'id':>5} {'status':<10} {'ZAR':>14} {'budget':>16} {'spent':>16} {'tokens':>20} {'limit':>12}")
     for o in orders:
@@ -394,11 +397,15 @@ def keeper_run(
         None, envvar="AISTM7_TRIGGER_TOKEN", help="Bearer token of POST /buy-orders/trigger; without it the trigger is refused."
     ),
     token_price: Optional[str] = typer.Option(None, envvar="AISTM7_TOKEN_PRICE", help="The token's Pyth price account."),
-    backup_price: Optional[str] = typer.Option(None, envvar="AISTM7_BACKUP_PRICE", help="The backup feed's price account."),
+    backup_price: Optional[str] = typer.Option(
+        None, envvar="AISTM7_BACKUP_PRICE", help="The backup feed's price account; required when the config names a backup feed."
+    ),
     usd_zar_price: Optional[str] = typer.Option(None, envvar="AISTM7_USD_ZAR_PRICE", help="The USD/ZAR price account."),
     push_interval: float = typer.Option(30.0, envvar="AISTM7_PUSH_INTERVAL", help="Seconds between revenue pushes."),
     refresh_interval: float = typer.Option(30.0, envvar="AISTM7_REFRESH_INTERVAL", help="Seconds between requirement checks."),
-    close_interval: float = typer.Option(300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between expired-order sweeps."),
+    close_interval: float = typer.Option(
+        300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between sweeps for expired orders and settled ones to close."
+    ),
     buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
     alert_webhook: Optional[str] = typer.Option(None, envvar="AISTM7_ALERT_WEBHOOK", help="URL alerts are POSTed to."),
@@ -414,7 +421,9 @@ def keeper_run(
 
     Jobs: push_revenue (journal -> report_revenue), refresh_requirement and
     execute_buy_order (when the price accounts are given; each simulated first,
-    so a no-op sends nothing), close_expired_orders, price_alerts (price or
+    so a no-op sends nothing), close_expired_orders, close_settled_orders (the
+    keeper's own settled orders once their 7-day retention passed: the rent
+    comes back), price_alerts (price or
     requirement moves past a threshold: a warning and a webhook POST). HTTP: POST /revenue
     (HMAC-signed webhooks), GET /revenue, /status, /buy-orders, /health,
     /metrics (Prometheus), POST /buy-orders/trigger (bearer token); see

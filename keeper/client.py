@@ -13,7 +13,7 @@ from anchorpy.provider import Provider, Wallet
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -24,23 +24,27 @@ from anchorpy.error import extract_code_tx_error
 
 from keeper.errors import ProgramFailure, error_name, translate
 from keeper.tx import SEND_OPTS, Sender
-from keeper.idl import load_idl
+from keeper.idl import load_idl, struct_fields
 from keeper.state import (
-    AccessPass,
+    AccessLock,
     Authorities,
     Buyback,
     BuybackParams,
     BuyOrder,
-    WithdrawalProposal,
     Config,
     DataAndSlot,
     OracleParams,
+    Proposal,
+    ProposalAction,
     RequirementOverride,
     RequirementParams,
     ServiceFee,
+    SetCouncil,
+    SetGuardian,
     TokenInfo,
     TokenParams,
     WalletLink,
+    Withdraw,
 )
 
 
@@ -142,6 +146,7 @@ class Aistm7Client:
                     "treasury_vault": addresses.treasury_pda(mint, self.program_id),
                     "reward_vault": addresses.reward_vault_pda(mint, self.program_id),
                     "buyback_vault": addresses.buyback_vault_pda(mint, self.program_id),
+                    "lock_vault": addresses.lock_vault_pda(mint, self.program_id),
                     "program": self.program_id,
                     # Anchor reads an absent optional account as the program id.
                     "program_data": program_data or self.program_id,
@@ -157,15 +162,14 @@ class Aistm7Client:
         admin: Pubkey,
         *,
         new_admin: Pubkey | None = None,
-        guardian: Pubkey | None = None,
         keeper: Pubkey | None = None,
         fee_collector: Pubkey | None = None,
         rewarder: Pubkey | None = None,
     ) -> Instruction:
-        """Replace the given roles; `None` keeps a role as it is."""
+        """Replace the given roles; `None` keeps a role as it is. The guardian
+        is not the admin's to replace: see `set_guardian_ix` and `SetGuardian`."""
         args = {
             "admin": new_admin,
-            "guardian": guardian,
             "keeper": keeper,
             "fee_collector": fee_collector,
             "rewarder": rewarder,
@@ -186,12 +190,20 @@ class Aistm7Client:
             .instruction()
         )
 
-    def set_requirement_params_ix(self, admin: Pubkey, **changes: int) -> Instruction:
-        """Change the named `RequirementParams` fields; the rest stay."""
-        unknown = set(changes) - set(RequirementParams.__dataclass_fields__)
+    @staticmethod
+    def _changes(args_type: str, changes: dict[str, int]) -> dict[str, int | None]:
+        """`changes` as the `Option` fields of the program's `args_type`; a
+        field the instruction cannot set is a TypeError, never dropped."""
+        fields = struct_fields("aistm7", args_type)
+        unknown = set(changes) - set(fields)
         if unknown:
-            raise TypeError(f"unknown requirement parameters: {sorted(unknown)}")
-        args = {name: changes.get(name) for name in RequirementParams.__dataclass_fields__}
+            raise TypeError(f"{args_type} cannot set {sorted(unknown)}")
+        return {name: changes.get(name) for name in fields}
+
+    def set_requirement_params_ix(self, admin: Pubkey, **changes: int) -> Instruction:
+        """Change the named `RequirementParams` fields; the rest stay. The
+        unlock cooldown is set at initialize only (the program has no setter)."""
+        args = self._changes("SetRequirementParamsArgs", changes)
         return self._config_ix("set_requirement_params", "admin", admin, [args])
 
     def set_oracle_params_ix(self, admin: Pubkey, **changes: int | bytes) -> Instruction:
@@ -210,6 +222,10 @@ class Aistm7Client:
         value = None if override is None else {"amount": override.amount, "expires_at": override.expires_at}
         return self._config_ix("set_requirement_override", "admin", admin, [{"emergency_override": value}])
 
+    def set_guardian_ix(self, guardian: Pubkey, new_guardian: Pubkey) -> Instruction:
+        """The guardian hands its role to `new_guardian` (never the admin)."""
+        return self._config_ix("set_guardian", "guardian", guardian, [new_guardian])
+
     def set_paused_ix(self, guardian: Pubkey, paused: bool) -> Instruction:
         return self._config_ix("set_paused", "guardian", guardian, [paused])
 
@@ -217,6 +233,7 @@ class Aistm7Client:
         return self._config_ix("reset_circuit_breaker", "guardian", guardian, [])
 
     def refresh_requirement_ix(self, primary_price: Pubkey, backup_price: Pubkey | None = None) -> Instruction:
+        """`backup_price` is required when the config names a backup feed (and ignored otherwise)."""
         return (
             self.program.methods["refresh_requirement"]
             .accounts(
@@ -229,20 +246,71 @@ class Aistm7Client:
             .instruction()
         )
 
-    def verify_access_ix(self, payer: Pubkey, wallet: Pubkey, token_accounts: Sequence[Pubkey]) -> Instruction:
-        """Check `wallet` against the effective requirement over its `token_accounts`."""
+    def verify_access_ix(self, wallet: Pubkey) -> Instruction:
+        """Check the tokens `wallet` locked against the effective requirement;
+        the result (`AccessResult`) comes back as return data. Nothing is stored."""
         return (
             self.program.methods["verify_access"]
             .accounts(
                 {
-                    "payer": payer,
                     "wallet": wallet,
                     "config": self.config_address(),
-                    "access_pass": addresses.access_pda(wallet, self.program_id),
+                    "access_lock": addresses.lock_pda(wallet, self.program_id),
+                }
+            )
+            .instruction()
+        )
+
+    def lock_tokens_ix(self, wallet: Pubkey, mint: Pubkey, wallet_token: Pubkey, amount: int) -> Instruction:
+        """Move `amount` from the wallet's `wallet_token` into the lock vault; it counts toward access at once."""
+        return (
+            self.program.methods["lock_tokens"]
+            .args([amount])
+            .accounts(
+                {
+                    "wallet": wallet,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "wallet_token": wallet_token,
+                    "access_lock": addresses.lock_pda(wallet, self.program_id),
+                    "lock_vault": addresses.lock_vault_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
                     "system_program": addresses.SYSTEM_PROGRAM_ID,
                 }
             )
-            .remaining_accounts([AccountMeta(account, is_signer=False, is_writable=False) for account in token_accounts])
+            .instruction()
+        )
+
+    def request_unlock_ix(self, wallet: Pubkey, amount: int) -> Instruction:
+        """Stop counting `amount` of the wallet's locked tokens; withdrawable after the unlock cooldown."""
+        return (
+            self.program.methods["request_unlock"]
+            .args([amount])
+            .accounts(
+                {
+                    "wallet": wallet,
+                    "config": self.config_address(),
+                    "access_lock": addresses.lock_pda(wallet, self.program_id),
+                }
+            )
+            .instruction()
+        )
+
+    def withdraw_unlocked_ix(self, wallet: Pubkey, mint: Pubkey, wallet_token: Pubkey) -> Instruction:
+        """Return every unlocking token whose cooldown passed to `wallet_token`; an emptied lock closes."""
+        return (
+            self.program.methods["withdraw_unlocked"]
+            .accounts(
+                {
+                    "wallet": wallet,
+                    "config": self.config_address(),
+                    "mint": mint,
+                    "access_lock": addresses.lock_pda(wallet, self.program_id),
+                    "wallet_token": wallet_token,
+                    "lock_vault": addresses.lock_vault_pda(mint, self.program_id),
+                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                }
+            )
             .instruction()
         )
 
@@ -302,10 +370,9 @@ class Aistm7Client:
         )
 
     def set_token_params_ix(self, admin: Pubkey, **changes: int) -> Instruction:
-        unknown = set(changes) - set(TokenParams.__dataclass_fields__)
-        if unknown:
-            raise TypeError(f"unknown token parameters: {sorted(unknown)}")
-        args = {name: changes.get(name) for name in TokenParams.__dataclass_fields__}
+        """Change the named `TokenParams` fields; `max_supply` can only go down
+        (raising it is a `SetMaxSupply` proposal)."""
+        args = self._changes("SetTokenParamsArgs", changes)
         return self._config_ix("set_token_params", "admin", admin, [args])
 
     def mint_to_ix(self, admin: Pubkey, mint: Pubkey, destination: Pubkey, amount: int) -> Instruction:
@@ -450,6 +517,7 @@ class Aistm7Client:
             .accounts(
                 {
                     "wallet": wallet,
+                    "config": self.config_address(),
                     "link": addresses.wallet_link_pda(wallet, self.program_id),
                     "system_program": addresses.SYSTEM_PROGRAM_ID,
                 }
@@ -460,7 +528,14 @@ class Aistm7Client:
     def disconnect_wallet_ix(self, wallet: Pubkey) -> Instruction:
         return (
             self.program.methods["disconnect_wallet"]
-            .accounts({"wallet": wallet, "link": addresses.wallet_link_pda(wallet, self.program_id)})
+            .accounts(
+                {
+                    "wallet": wallet,
+                    "config": self.config_address(),
+                    "link": addresses.wallet_link_pda(wallet, self.program_id),
+                    "access_lock": addresses.lock_pda(wallet, self.program_id),
+                }
+            )
             .instruction()
         )
 
@@ -477,6 +552,7 @@ class Aistm7Client:
         )
         values = {name: value for name, value in vars(params).items() if name != "quote_units_per_zar"}
         values["quote_rate"] = rate
+        values["token_feed_id"] = list(params.token_feed_id)
         values["usd_zar_feed_id"] = list(params.usd_zar_feed_id)
         return (
             self.program.methods["initialize_buyback"]
@@ -585,6 +661,27 @@ class Aistm7Client:
         accounts = {"admin": admin, **self._order_refund_accounts(order_id, quote_mint)}
         return self.program.methods["cancel_buy_order"].accounts(accounts).instruction()
 
+    def close_buy_order_ix(self, order_id: int, quote_mint: Pubkey, payer: Pubkey) -> Instruction:
+        """Close a settled order and its escrow after the retention period;
+        both rents go to `payer`, who opened it (the order's `payer`)."""
+        accounts = {**self._order_refund_accounts(order_id, quote_mint), "payer": payer}
+        return self.program.methods["close_buy_order"].accounts(accounts).instruction()
+
+    def close_charge_receipt_ix(self, request_id: bytes, payer: Pubkey) -> Instruction:
+        """Close a charge receipt after the retention period; its rent goes to
+        `payer`, the fee collector that paid it (the receipt's `payer`)."""
+        return (
+            self.program.methods["close_charge_receipt"]
+            .accounts(
+                {
+                    "config": self.config_address(),
+                    "receipt": addresses.charge_receipt_pda(request_id, self.program_id),
+                    "payer": payer,
+                }
+            )
+            .instruction()
+        )
+
     def withdraw_quote_ix(self, admin: Pubkey, quote_mint: Pubkey, destination: Pubkey, amount: int) -> Instruction:
         return (
             self.program.methods["withdraw_quote"]
@@ -603,17 +700,30 @@ class Aistm7Client:
             .instruction()
         )
 
-    def propose_withdrawal_ix(self, admin: Pubkey, proposal_id: int, destination: Pubkey, amount: int) -> Instruction:
-        """Propose withdrawal `proposal_id` (the buy-back's `next_proposal_id`)."""
+    def _action(self, action: ProposalAction) -> Any:
+        variants = self.program.type["ProposalAction"]
+        if isinstance(action, Withdraw):
+            return variants.Withdraw(vault=action.vault, destination=action.destination, amount=action.amount)
+        if isinstance(action, SetCouncil):
+            return variants.SetCouncil(members=list(action.members), approvals_required=action.approvals_required)
+        if isinstance(action, SetGuardian):
+            return variants.SetGuardian(guardian=action.guardian)
+        return variants.SetMaxSupply(max_supply=action.max_supply)
+
+    def create_proposal_ix(self, proposer: Pubkey, proposal_id: int, action: ProposalAction) -> Instruction:
+        """Propose `action` as proposal `proposal_id` (the buy-back's
+        `next_proposal_id`); the proposer (the admin or a council member) pays its rent."""
+        destination = action.destination if isinstance(action, Withdraw) else self.program_id
         return (
-            self.program.methods["propose_withdrawal"]
-            .args([amount])
+            self.program.methods["create_proposal"]
+            .args([self._action(action)])
             .accounts(
                 {
-                    "admin": admin,
+                    "proposer": proposer,
                     "config": self.config_address(),
                     "buyback": addresses.buyback_pda(self.program_id),
-                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                    "proposal": addresses.proposal_pda(proposal_id, self.program_id),
+                    # Anchor reads an absent optional account as the program id.
                     "destination": destination,
                     "system_program": addresses.SYSTEM_PROGRAM_ID,
                 }
@@ -621,44 +731,69 @@ class Aistm7Client:
             .instruction()
         )
 
-    def approve_withdrawal_ix(self, member: Pubkey, proposal_id: int) -> Instruction:
+    def approve_proposal_ix(self, member: Pubkey, proposal_id: int) -> Instruction:
         return (
-            self.program.methods["approve_withdrawal"]
+            self.program.methods["approve_proposal"]
             .accounts(
                 {
                     "member": member,
                     "buyback": addresses.buyback_pda(self.program_id),
-                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                    "proposal": addresses.proposal_pda(proposal_id, self.program_id),
                 }
             )
             .instruction()
         )
 
-    def execute_withdrawal_ix(self, proposal_id: int, quote_mint: Pubkey, destination: Pubkey) -> Instruction:
+    def execute_proposal_ix(
+        self, proposal_id: int, action: ProposalAction, vault_mint: Pubkey | None = None
+    ) -> Instruction:
+        """Execute proposal `proposal_id`, whose action is `action`; a
+        `Withdraw` needs the mint of its vault (`vault_mint`)."""
+        absent = self.program_id
+        vault = destination = mint = token_program = absent
+        if isinstance(action, Withdraw):
+            if vault_mint is None:
+                raise ValueError("executing a withdrawal needs the mint of its vault")
+            vault, destination, mint = action.vault, action.destination, vault_mint
+            token_program = addresses.TOKEN_PROGRAM_ID
         return (
-            self.program.methods["execute_withdrawal"]
+            self.program.methods["execute_proposal"]
             .accounts(
                 {
                     "config": self.config_address(),
                     "buyback": addresses.buyback_pda(self.program_id),
-                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
-                    "quote_vault": addresses.quote_vault_pda(self.program_id),
-                    "quote_mint": quote_mint,
+                    "proposal": addresses.proposal_pda(proposal_id, self.program_id),
+                    "vault": vault,
+                    "vault_mint": mint,
                     "destination": destination,
-                    "token_program": addresses.TOKEN_PROGRAM_ID,
+                    "token_program": token_program,
                 }
             )
             .instruction()
         )
 
-    def cancel_withdrawal_ix(self, guardian: Pubkey, proposal_id: int) -> Instruction:
+    def cancel_proposal_ix(self, guardian: Pubkey, proposal_id: int) -> Instruction:
         return (
-            self.program.methods["cancel_withdrawal"]
+            self.program.methods["cancel_proposal"]
             .accounts(
                 {
                     "guardian": guardian,
                     "config": self.config_address(),
-                    "proposal": addresses.withdrawal_pda(proposal_id, self.program_id),
+                    "proposal": addresses.proposal_pda(proposal_id, self.program_id),
+                }
+            )
+            .instruction()
+        )
+
+    def close_proposal_ix(self, proposal_id: int, proposer: Pubkey) -> Instruction:
+        """Close a settled proposal after the retention period; its rent goes back to `proposer`."""
+        return (
+            self.program.methods["close_proposal"]
+            .accounts(
+                {
+                    "config": self.config_address(),
+                    "proposal": addresses.proposal_pda(proposal_id, self.program_id),
+                    "proposer": proposer,
                 }
             )
             .instruction()
@@ -716,9 +851,9 @@ class Aistm7Client:
             raise RuntimeError("no Clock sysvar")
         return int.from_bytes(bytes(data.data)[32:40], "little", signed=True)
 
-    async def fetch_access_pass(self, wallet: Pubkey) -> DataAndSlot[AccessPass] | None:
-        found = await self._fetch(addresses.access_pda(wallet, self.program_id))
-        return None if found is None else DataAndSlot(AccessPass.decode(found[0]), found[1])
+    async def fetch_access_lock(self, wallet: Pubkey) -> DataAndSlot[AccessLock] | None:
+        found = await self._fetch(addresses.lock_pda(wallet, self.program_id))
+        return None if found is None else DataAndSlot(AccessLock.decode(found[0]), found[1])
 
     async def _fetch(self, address: Pubkey) -> tuple[Any, int] | None:
         response = await self.connection.get_account_info(address, Confirmed)
@@ -745,9 +880,9 @@ class Aistm7Client:
         found = await self._fetch(addresses.order_pda(order_id, self.program_id))
         return None if found is None else DataAndSlot(BuyOrder.decode(found[0]), found[1])
 
-    async def fetch_withdrawal(self, proposal_id: int) -> DataAndSlot[WithdrawalProposal] | None:
-        found = await self._fetch(addresses.withdrawal_pda(proposal_id, self.program_id))
-        return None if found is None else DataAndSlot(WithdrawalProposal.decode(found[0]), found[1])
+    async def fetch_proposal(self, proposal_id: int) -> DataAndSlot[Proposal] | None:
+        found = await self._fetch(addresses.proposal_pda(proposal_id, self.program_id))
+        return None if found is None else DataAndSlot(Proposal.decode(found[0]), found[1])
 
     async def fetch_all(self, account_type: str) -> list[tuple[Pubkey, Any]]:
         """Every program account of `account_type` (an IDL account name), decoded."""

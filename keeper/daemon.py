@@ -54,6 +54,7 @@ async def run(settings: DaemonSettings) -> None:
     scheduler = Scheduler(metrics)
     scheduler.add("push_revenue", lambda: push_revenue.run(client, journal), settings.push_interval_secs)
     scheduler.add("close_expired_orders", lambda: cranks.close_expired_orders(client), settings.close_interval_secs)
+    scheduler.add("close_settled_orders", lambda: cranks.close_settled_orders(client), settings.close_interval_secs)
     if settings.token_price is None:
         log.warning("no --token-price: refresh_requirement and execute_buy_order are not scheduled")
     else:

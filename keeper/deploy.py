@@ -84,6 +84,7 @@ async def deploy(
     oracle_params: OracleParams,
     authorities: Authorities | None = None,
     admin: Keypair | None = None,
+    guardian: Pubkey | None = None,
     requirement_params: RequirementParams = RequirementParams(),
     token_params: TokenParams = TokenParams(),
     token_info: TokenInfo = TokenInfo(),
@@ -92,7 +93,9 @@ async def deploy(
 ) -> Deployment:
     """Bring the cluster to a deployed state, doing only the missing steps:
     create the mint (the payer its authority), initialize the config with
-    `authorities` (default: the payer holds every role), create the fee
+    `authorities` (default: the payer holds every role but the guardian,
+    which is `guardian`: the program refuses an admin that is also the
+    guardian), create the fee
     schedule with the default services (signed by `admin`, default the payer),
     mint `initial_supply` to the treasury and hand the mint authority to the
     program's PDA."""
@@ -109,7 +112,12 @@ async def deploy(
             rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
             await client.send(create_mint_ixs(payer, mint, payer, decimals, rent), [mint_keypair])
             log.info("created mint {} ({} decimals)", mint, decimals)
-        roles = authorities or Authorities.all(payer)
+        if authorities is not None:
+            roles = authorities
+        elif guardian is not None:
+            roles = Authorities.all_but_guardian(payer, guardian)
+        else:
+            raise ValueError("initializing needs the authorities or at least a guardian key other than the payer")
         ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, token_params, token_info)
         initialize = await client.send([ix])
         log.info("initialized config {} in {}", client.config_address(), initialize.signature)

@@ -24,3 +24,11 @@ def load_idl(program: str) -> Idl:
 def error_names(program: str) -> dict[int, str]:
     """Custom error code -> variant name, as the program declares them."""
     return {error["code"]: error["name"] for error in json.loads(idl_json(program)).get("errors", [])}
+
+
+@cache
+def struct_fields(program: str, type_name: str) -> tuple[str, ...]:
+    """The field names of the struct `type_name` the program declares."""
+    types = json.loads(idl_json(program)).get("types", [])
+    found = next(t for t in types if t["name"] == type_name)
+    return tuple(field["name"] for field in found["type"]["fields"])

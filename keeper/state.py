@@ -35,9 +35,10 @@ class Authorities:
         return from_fields(cls, raw)
 
     @classmethod
-    def all(cls, key: Pubkey) -> Authorities:
-        """Every role held by one key (local setups)."""
-        return cls(key, key, key, key, key)
+    def all_but_guardian(cls, key: Pubkey, guardian: Pubkey) -> Authorities:
+        """Every role but the guardian held by one key (local setups); the
+        program refuses an admin that is also the guardian."""
+        return cls(key, guardian, key, key, key)
 
 
 NO_FEED = bytes(32)
@@ -54,6 +55,7 @@ class RequirementParams:
     update_threshold_bps: int = 100
     min_update_interval_secs: int = 60
     pass_validity_secs: int = 3_600
+    unlock_cooldown_secs: int = 86_400
 
     @classmethod
     def decode(cls, raw: Any) -> RequirementParams:
@@ -103,6 +105,10 @@ class RequirementState:
     updated_at: int
     breaker_tripped: bool
     emergency_override: RequirementOverride | None
+    primary_publish_time: int
+    backup_publish_time: int
+    """Publish times of the newest primary and backup updates a refresh used:
+    an older update of either feed is refused."""
 
     @classmethod
     def decode(cls, raw: Any) -> RequirementState:
@@ -117,6 +123,8 @@ class RequirementState:
             updated_at=raw.updated_at,
             breaker_tripped=raw.breaker_tripped,
             emergency_override=None if override is None else RequirementOverride(override.amount, override.expires_at),
+            primary_publish_time=raw.primary_publish_time,
+            backup_publish_time=raw.backup_publish_time,
         )
 
     def effective(self, now: int) -> int | None:
@@ -128,6 +136,12 @@ class RequirementState:
 
 TOKEN = 10**8
 """Base units per whole token at the default 8 decimals."""
+
+RECORD_RETENTION_SECS = 7 * 86_400
+"""Settled orders, settled proposals and charge receipts can be closed this
+long after they settled (programs/aistm7/src/constants.rs)."""
+PROPOSAL_EXECUTION_WINDOW_SECS = 14 * 86_400
+"""An approved proposal can be executed this long after its time-lock ends, no later."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,7 @@ class Config:
     treasury_vault: Pubkey
     reward_vault: Pubkey
     buyback_vault: Pubkey
+    lock_vault: Pubkey
     mint_decimals: int
     paused: bool
     requirement_params: RequirementParams
@@ -179,6 +194,8 @@ class Config:
     token_params: TokenParams
     token_info: TokenInfo
     rewards: RewardLedger
+    total_locked: int
+    """Token base units in every `AccessLock` (locked and unlocking)."""
 
     @classmethod
     def decode(cls, raw: Any) -> Config:
@@ -189,6 +206,7 @@ class Config:
             treasury_vault=raw.treasury_vault,
             reward_vault=raw.reward_vault,
             buyback_vault=raw.buyback_vault,
+            lock_vault=raw.lock_vault,
             mint_decimals=raw.mint_decimals,
             paused=raw.paused,
             requirement_params=RequirementParams.decode(raw.requirement_params),
@@ -197,6 +215,7 @@ class Config:
             token_params=TokenParams.decode(raw.token_params),
             token_info=TokenInfo.decode(raw.token_info),
             rewards=RewardLedger.decode(raw.rewards),
+            total_locked=raw.total_locked,
         )
 
 
@@ -247,23 +266,32 @@ class WalletLink:
 
 
 @dataclass(frozen=True)
-class AccessPass:
+class AccessLock:
+    """Tokens `wallet` locked for access: `locked` counts toward it,
+    `unlocking` no longer does and can be withdrawn from `unlock_at`."""
+
     wallet: Pubkey
-    balance: int
-    required: int
-    checked_at: int
-    valid_until: int
+    locked: int
+    unlocking: int
+    unlock_at: int
 
     @classmethod
-    def decode(cls, raw: Any) -> AccessPass:
+    def decode(cls, raw: Any) -> AccessLock:
         return from_fields(cls, raw)
+
+    def withdrawable(self, now: int) -> int:
+        """What `withdraw_unlocked` would return at cluster time `now`."""
+        return self.unlocking if self.unlocking and now >= self.unlock_at else 0
 
 
 @dataclass(frozen=True)
 class BuybackParams:
     """Mirrors `BuybackParams`; `quote_units_per_zar` set = a ZAR stablecoin
-    at that fixed rate, None = a USD stablecoin priced through the USD/ZAR feed."""
+    at that fixed rate, None = a USD stablecoin priced through the USD/ZAR feed.
+    `token_feed_id`, the token's USD feed orders are priced with, is fixed for
+    the treasury's lifetime."""
 
+    token_feed_id: bytes
     usd_zar_feed_id: bytes
     quote_units_per_zar: int | None = None
     allocation_bps: int = 1_000
@@ -281,6 +309,7 @@ class BuybackParams:
     def decode(cls, raw: Any) -> BuybackParams:
         rate = raw.quote_rate
         values = {name: getattr(raw, name) for name in cls.__dataclass_fields__ if hasattr(raw, name)}
+        values["token_feed_id"] = bytes(raw.token_feed_id)
         values["usd_zar_feed_id"] = bytes(raw.usd_zar_feed_id)
         values["quote_units_per_zar"] = getattr(rate, "quote_units_per_zar", None)
         return cls(**values)
@@ -329,8 +358,16 @@ class Buyback:
     revenue: RevenueTotals
     metrics: BuybackMetrics
     spent_today: int
+    withdraw_day: int
+    withdrawn_today: int
+    """Direct quote withdrawals on UTC day `withdraw_day`."""
+    last_token_publish_time: int
+    last_fx_publish_time: int
+    """Publish times of the newest price updates the treasury used."""
     next_order_id: int
     next_proposal_id: int
+    proposals_stale_through: int
+    """Proposals up to this id were made for an earlier council: they can no longer pass."""
 
     @property
     def available_cents(self) -> int:
@@ -348,9 +385,17 @@ class Buyback:
             revenue=RevenueTotals.decode(raw.revenue),
             metrics=BuybackMetrics.decode(raw.metrics),
             spent_today=raw.spent_today,
+            withdraw_day=raw.withdraw_day,
+            withdrawn_today=raw.withdrawn_today,
+            last_token_publish_time=raw.last_token_publish_time,
+            last_fx_publish_time=raw.last_fx_publish_time,
             next_order_id=raw.next_order_id,
             next_proposal_id=raw.next_proposal_id,
+            proposals_stale_through=raw.proposals_stale_through,
         )
+
+    def is_stale(self, proposal_id: int) -> bool:
+        return proposal_id <= self.proposals_stale_through
 
 
 @dataclass(frozen=True)
@@ -365,7 +410,11 @@ class BuyOrder:
     created_at: int
     expires_at: int
     status: str
+    closed_at: int
+    """When it left Pending; 0 while pending."""
     escrow: Pubkey
+    payer: Pubkey
+    """Paid the rent of the order and its escrow, and gets it back on close."""
 
     @classmethod
     def decode(cls, raw: Any) -> BuyOrder:
@@ -375,19 +424,75 @@ class BuyOrder:
 
 
 @dataclass(frozen=True)
-class WithdrawalProposal:
-    id: int
-    amount: int
+class Withdraw:
+    """Move `amount` out of a program vault (quote vault, token treasury or
+    buy-back vault) to `destination`, a token account of the vault's mint."""
+
+    vault: Pubkey
     destination: Pubkey
+    amount: int
+
+
+@dataclass(frozen=True)
+class SetCouncil:
+    """Replace the council and its threshold; pending proposals go stale."""
+
+    members: list[Pubkey]
+    approvals_required: int
+
+
+@dataclass(frozen=True)
+class SetMaxSupply:
+    """Raise the token's maximum supply (the admin alone can only lower it)."""
+
+    max_supply: int
+
+
+@dataclass(frozen=True)
+class SetGuardian:
+    """Replace a lost or compromised guardian (never with the admin's key)."""
+
+    guardian: Pubkey
+
+
+ProposalAction = Withdraw | SetCouncil | SetMaxSupply | SetGuardian
+_ACTIONS: dict[str, type[ProposalAction]] = {
+    "Withdraw": Withdraw,
+    "SetCouncil": SetCouncil,
+    "SetMaxSupply": SetMaxSupply,
+    "SetGuardian": SetGuardian,
+}
+
+
+def decode_action(raw: Any) -> ProposalAction:
+    """A `ProposalAction` as anchorpy decodes it (an enum variant object)."""
+    action = _ACTIONS[type(raw).__name__]
+    values = {name: getattr(raw, name) for name in action.__dataclass_fields__}
+    if action is SetCouncil:
+        values["members"] = list(raw.members)
+    return action(**values)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A council proposal: the time-lock runs from `quorum_at`, the approval
+    that reached the threshold (`quorum_at` and `executable_at` are 0 before)."""
+
+    id: int
+    action: ProposalAction
     proposer: Pubkey
     approvals: list[Pubkey]
     created_at: int
+    quorum_at: int
     executable_at: int
     status: str
+    closed_at: int
+    """When it was executed or cancelled; 0 while pending."""
 
     @classmethod
-    def decode(cls, raw: Any) -> WithdrawalProposal:
+    def decode(cls, raw: Any) -> Proposal:
         values = {name: getattr(raw, name) for name in cls.__dataclass_fields__}
+        values["action"] = decode_action(raw.action)
         values["approvals"] = list(raw.approvals)
         values["status"] = type(raw.status).__name__
         return cls(**values)

@@ -2,10 +2,14 @@
 the config. Idempotent: a second run changes nothing and says so.
 
     python migrations/deploy.py --rpc-url http://127.0.0.1:8899 --state-dir DIR [--faucet FILE]
-        [--primary-feed-id HEX] [--backup-feed-id HEX] [--name NAME] [--symbol SYMBOL] [--local-quote]
+        [--primary-feed-id HEX] [--backup-feed-id HEX] [--unlock-cooldown-secs N]
+        [--name NAME] [--symbol SYMBOL] [--local-quote]
 
 The deployer keypair is DIR/deployer.json (created when missing, funded from
-the faucet keypair on local validators); the mint keypair is DIR/mint.json.
+the faucet keypair on local validators) and holds every role but the guardian,
+whose keypair is DIR/guardian.json (the program refuses one key for both); the
+mint keypair is DIR/mint.json. Without --backup-feed-id no backup feed is
+configured, so the refresh crank needs only the primary price account.
 With --local-quote, a local USD stablecoin (DIR/quote-mint.json, 6 decimals)
 is created, the buy-order treasury set up on it and its vault funded.
 """
@@ -32,7 +36,7 @@ from keeper.deploy import (
     deploy_buyback,
     load_or_create_keypair,
 )
-from keeper.state import NO_FEED, BuybackParams, OracleParams, TokenInfo
+from keeper.state import NO_FEED, BuybackParams, OracleParams, RequirementParams, TokenInfo
 from keeper.token import create_mint_ixs, mint_to_ix
 
 LOCAL_QUOTE_DECIMALS = 6
@@ -41,23 +45,31 @@ LOCAL_QUOTE_FUNDS = 1_000_000 * 10**LOCAL_QUOTE_DECIMALS
 DEPLOYER_LAMPORTS = 100 * 10**9
 
 
-async def local_quote(client: Aistm7Client, state_dir: Path) -> None:
-    """A local USD stablecoin, the buy-order treasury on it, and quote to spend."""
+async def local_quote(client: Aistm7Client, state_dir: Path, token_feed_id: bytes) -> None:
+    """A local USD stablecoin, the buy-order treasury on it (its orders priced
+    by the token feed `token_feed_id`), and quote to spend."""
     quote = load_or_create_keypair(state_dir / "quote-mint.json")
     payer = client.payer.pubkey()
     if (await client.connection.get_account_info(quote.pubkey(), Confirmed)).value is None:
         rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
         await client.send(create_mint_ixs(payer, quote.pubkey(), payer, LOCAL_QUOTE_DECIMALS, rent), [quote])
-    params = BuybackParams(usd_zar_feed_id=LOCALNET_USD_ZAR_FEED_ID)
+    params = BuybackParams(token_feed_id=token_feed_id, usd_zar_feed_id=LOCALNET_USD_ZAR_FEED_ID)
     if await deploy_buyback(client, client.payer, quote.pubkey(), params, [payer]):
         await client.send([mint_to_ix(quote.pubkey(), addresses.quote_vault_pda(), payer, LOCAL_QUOTE_FUNDS)])
         logger.info("funded the quote vault with {} local quote units", LOCAL_QUOTE_FUNDS)
 
 
 async def main(
-    rpc_url: str, state_dir: Path, faucet_path: Path | None, oracle: OracleParams, info: TokenInfo, with_quote: bool
+    rpc_url: str,
+    state_dir: Path,
+    faucet_path: Path | None,
+    oracle: OracleParams,
+    requirement: RequirementParams,
+    info: TokenInfo,
+    with_quote: bool,
 ) -> None:
     deployer = load_or_create_keypair(state_dir / "deployer.json")
+    guardian = load_or_create_keypair(state_dir / "guardian.json")
     mint = load_or_create_keypair(state_dir / "mint.json")
     if faucet_path is not None:
         faucet = load_or_create_keypair(faucet_path)
@@ -72,9 +84,11 @@ async def main(
             await funder.close()
     client = Aistm7Client.connect(rpc_url, deployer)
     try:
-        result = await deploy(client, mint, oracle, token_info=info)
+        result = await deploy(
+            client, mint, oracle, guardian=guardian.pubkey(), requirement_params=requirement, token_info=info
+        )
         if with_quote:
-            await local_quote(client, state_dir)
+            await local_quote(client, state_dir, oracle.primary_feed_id)
     finally:
         await client.close()
     logger.info("deployment: mint {} config {}", result.mint, result.config)
@@ -89,10 +103,17 @@ if __name__ == "__main__":
         "--primary-feed-id", type=bytes.fromhex, default=LOCALNET_FEED_ID, help="Pyth feed id (hex) pricing the token"
     )
     parser.add_argument("--backup-feed-id", type=bytes.fromhex, default=NO_FEED, help="optional second feed id (hex)")
+    parser.add_argument(
+        "--unlock-cooldown-secs",
+        type=int,
+        default=RequirementParams.unlock_cooldown_secs,
+        help="seconds between request_unlock and withdraw_unlocked (at least the pass validity)",
+    )
     parser.add_argument("--name", default=TokenInfo.name, help="token name (at most 32 bytes)")
     parser.add_argument("--symbol", default=TokenInfo.symbol, help="token symbol (at most 10 bytes)")
     parser.add_argument("--local-quote", action="store_true", help="create a local quote stablecoin and the treasury")
     args = parser.parse_args()
     oracle = OracleParams(primary_feed_id=args.primary_feed_id, backup_feed_id=args.backup_feed_id)
+    requirement = RequirementParams(unlock_cooldown_secs=args.unlock_cooldown_secs)
     info = TokenInfo(name=args.name, symbol=args.symbol)
-    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, info, args.local_quote))
+    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, requirement, info, args.local_quote))

@@ -1,5 +1,6 @@
 """The buy-order treasury over JSON-RPC: allocation rows, revenue batches,
-fills, expiry refunds and council withdrawals."""
+fills, expiry refunds, direct withdrawals, council proposals and closing
+settled records."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment, deploy_buyback
 from keeper.errors import ProgramFailure
-from keeper.state import TOKEN, BuybackParams
+from keeper.state import TOKEN, BuybackParams, SetCouncil, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-from tests.conftest import PRIMARY_FEED, ROOT, Roles, token_account
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, airdrop, token_account
 
 USD_ZAR_FEED = bytes([0xC3]) * 32
 ZAR = 100
 QUOTE_FUNDS = 1_000_000_000_000
+TIMELOCK = 172_800
+RETENTION = 7 * 86_400
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def treasury(rpc_url: str, deployer: Keypair, deployment: Deployment, roles: Rol
     quote = Keypair()
     council = [Keypair(), Keypair(), Keypair()]
     params = BuybackParams(
+        token_feed_id=PRIMARY_FEED,
         usd_zar_feed_id=USD_ZAR_FEED,
         order_ttl_secs=3_600,
         direct_withdraw_limit=1_000_000_000,
@@ -77,10 +81,13 @@ async def balance(client: Aistm7Client, account: Pubkey) -> int:
     return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
 
 
-async def set_prices(client: Aistm7Client, t: Treasury, token: int = 15_000_000, usd_zar: int = 1_850_000_000) -> None:
-    now = await client.cluster_time()
+async def set_prices(
+    client: Aistm7Client, t: Treasury, token: int = 15_000_000, usd_zar: int = 1_850_000_000, conf: int = 0, age: int = 0
+) -> None:
+    now = await client.cluster_time() - age
     payer = client.payer.pubkey()
-    await client.send([client.write_price_ix(payer, t.token_feed.pubkey(), PRIMARY_FEED, token, now)], [t.token_feed])
+    ix = client.write_price_ix(payer, t.token_feed.pubkey(), PRIMARY_FEED, token, now, conf=conf)
+    await client.send([ix], [t.token_feed])
     await client.send([client.write_price_ix(payer, t.fx_feed.pubkey(), USD_ZAR_FEED, usd_zar, now)], [t.fx_feed])
 
 
@@ -159,8 +166,12 @@ async def test_fills_pay_the_oracle_price_up_to_the_limit(
     supply = int((await client.connection.get_token_supply(deployment.mint)).value.amount)
     await set_prices(client, treasury, token=15_151_500)
     await expect_failure("PriceAboveLimit", fill(100 * TOKEN))
-    await set_prices(client, treasury, token=15_150_000)
+    # Fills price at the low side of the confidence band: 15_151_500 - 1_500.
+    await set_prices(client, treasury, token=15_151_500, conf=1_500)
     await fill(100 * TOKEN)  # type: ignore[misc]
+    # An update older than the one the treasury just used is refused.
+    await set_prices(client, treasury, token=14_000_000, age=30)
+    await expect_failure("PriceOlderThanLastUsed", fill(150_000_000))
     await set_prices(client, treasury, token=14_000_000)
     await fill(150_000_000)  # type: ignore[misc]
     await expect_failure("FillExceedsBudget", fill(10_000 * TOKEN))
@@ -192,38 +203,159 @@ async def test_expired_orders_return_their_budget_exactly(
     assert (await client.fetch_buy_order(order_id)).data.status == "Expired"  # type: ignore[union-attr]
 
 
-async def test_withdrawals_need_approvals_and_the_time_lock(
+async def quote_account(client: Aistm7Client, t: Treasury, owner: Pubkey) -> Pubkey:
+    account = Keypair()
+    rent = (await client.connection.get_minimum_balance_for_rent_exemption(165)).value
+    await client.send(create_token_account_ixs(client.payer.pubkey(), account.pubkey(), t.quote_mint, owner, rent), [account])
+    return account.pubkey()
+
+
+async def next_proposal(client: Aistm7Client) -> int:
+    return (await client.fetch_buyback()).data.next_proposal_id  # type: ignore[union-attr]
+
+
+async def funded_council(client: Aistm7Client, t: Treasury) -> None:
+    for member in t.council:
+        if (await client.connection.get_balance(member.pubkey())).value < SOL // 2:
+            await airdrop(client, member.pubkey(), SOL)
+
+
+async def test_direct_withdrawals_share_one_daily_limit(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    now = await client.cluster_time()
+    advance(rpc_url, 86_400 - now % 86_400 + 10)  # early in a fresh UTC day
+    dest = await quote_account(client, treasury, roles.admin.pubkey())
+    admin = roles.admin
+
+    def withdraw(amount: int, destination: Pubkey = dest) -> object:
+        return client.send([client.withdraw_quote_ix(admin.pubkey(), treasury.quote_mint, destination, amount)], [admin])
+
+    await expect_failure("WithdrawalNeedsApproval", withdraw(1_000_000_001))
+    await expect_failure("ProgramOwnedDestination", withdraw(1, addresses.order_escrow_pda(1)))
+    first = await withdraw(600_000_000)  # type: ignore[misc]
+    await expect_failure("DirectWithdrawLimitExceeded", withdraw(400_000_001))
+    await withdraw(400_000_000)  # type: ignore[misc]
+    await expect_failure("DirectWithdrawLimitExceeded", withdraw(1))
+
+    assert await balance(client, dest) == 1_000_000_000
+    (event,) = client.events(first.logs)  # type: ignore[attr-defined]
+    assert event.name == "VaultWithdrawn"
+    assert (event.data.vault, event.data.amount, event.data.proposal, event.data.withdrawn_today) == (
+        addresses.quote_vault_pda(), 600_000_000, None, 600_000_000
+    )
+    advance(rpc_url, 86_400)
+    await withdraw(1)  # type: ignore[misc]
+    assert (await client.fetch_buyback()).data.withdrawn_today == 1  # type: ignore[union-attr]
+
+
+async def test_withdrawal_proposals_need_a_quorum_then_the_time_lock(
     rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles, treasury: Treasury
 ) -> None:
-    destination = Keypair()
-    rent = (await client.connection.get_minimum_balance_for_rent_exemption(165)).value
-    await client.send(create_token_account_ixs(client.payer.pubkey(), destination.pubkey(), treasury.quote_mint, roles.admin.pubkey(), rent), [destination])
-    dest = destination.pubkey()
+    await funded_council(client, treasury)
+    dest = await quote_account(client, treasury, roles.admin.pubkey())
     admin, m0, m1 = roles.admin, treasury.council[0], treasury.council[1]
+    action = Withdraw(addresses.quote_vault_pda(), dest, 5_000_000_000)
+    proposal_id = await next_proposal(client)
+
+    def propose(signer: Keypair, proposed: Withdraw) -> object:
+        return client.send([client.create_proposal_ix(signer.pubkey(), proposal_id, proposed)], [signer])
+
+    def approve(member: Keypair) -> object:
+        return client.send([client.approve_proposal_ix(member.pubkey(), proposal_id)], [member])
+
+    def execute() -> object:
+        return client.send([client.execute_proposal_ix(proposal_id, action, treasury.quote_mint)])
+
+    stranger = Keypair()
+    await airdrop(client, stranger.pubkey(), SOL)
+    await expect_failure("NotProposer", propose(stranger, action))
+    lock_vault = Withdraw(addresses.lock_vault_pda(deployment.mint), dest, 1)
+    await expect_failure("InvalidWithdrawalVault", propose(admin, lock_vault))
+    treasury_to_quote = Withdraw(addresses.treasury_pda(deployment.mint), dest, 1)
+    await expect_failure("WrongMint", propose(admin, treasury_to_quote))
+    await expect_failure("ProgramOwnedDestination", propose(admin, Withdraw(action.vault, addresses.order_escrow_pda(1), 1)))
+    assert await client.fetch_proposal(proposal_id) is None
+
+    created = await propose(m0, action)  # type: ignore[misc]
+    await expect_failure("NotCouncilMember", approve(admin))
+    await approve(m0)  # type: ignore[misc]
+    await expect_failure("AlreadyApproved", approve(m0))
+    await expect_failure("NotEnoughApprovals", execute())
+    assert (await client.fetch_proposal(proposal_id)).data.executable_at == 0  # type: ignore[union-attr]
+    quorum = await approve(m1)  # type: ignore[misc]
+    await expect_failure("TimelockNotElapsed", execute())
+    advance(rpc_url, TIMELOCK)
+    before = await balance(client, dest)
+    executed = await execute()  # type: ignore[misc]
+
+    assert await balance(client, dest) == before + 5_000_000_000
+    proposal = (await client.fetch_proposal(proposal_id)).data  # type: ignore[union-attr]
+    assert (proposal.action, proposal.proposer, proposal.status) == (action, m0.pubkey(), "Executed")
+    assert proposal.approvals == [m0.pubkey(), m1.pubkey()]
+    assert proposal.quorum_at > 0 and proposal.executable_at == proposal.quorum_at + TIMELOCK
+    assert proposal.closed_at >= proposal.executable_at
+    (approved,) = client.events(quorum.logs)  # type: ignore[attr-defined]
+    assert (approved.name, approved.data.approvals, approved.data.executable_at) == ("ProposalApproved", 2, proposal.executable_at)
+    assert client.events(created.logs)[0].name == "ProposalCreated"  # type: ignore[attr-defined]
+    withdrawn, done = client.events(executed.logs)  # type: ignore[attr-defined]
+    assert (withdrawn.name, withdrawn.data.amount, withdrawn.data.proposal) == ("VaultWithdrawn", 5_000_000_000, proposal_id)
+    assert (done.name, done.data.id) == ("ProposalExecuted", proposal_id)
+    await expect_failure("ProposalNotPending", execute())
+
+
+async def test_the_guardian_cancels_and_settled_proposals_close_after_the_retention(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    dest = await quote_account(client, treasury, roles.admin.pubkey())
+    admin = roles.admin
+    proposal_id = await next_proposal(client)
+    await client.send([client.create_proposal_ix(admin.pubkey(), proposal_id, Withdraw(addresses.quote_vault_pda(), dest, 7))], [admin])
+
+    def close(proposer: Pubkey = admin.pubkey()) -> object:
+        return client.send([client.close_proposal_ix(proposal_id, proposer)])
+
+    await expect_failure("RecordNotSettled", close())
+    await expect_failure("Unauthorized", client.send([client.cancel_proposal_ix(admin.pubkey(), proposal_id)], [admin]))
+    await client.send([client.cancel_proposal_ix(roles.guardian.pubkey(), proposal_id)], [roles.guardian])
+    assert (await client.fetch_proposal(proposal_id)).data.status == "Cancelled"  # type: ignore[union-attr]
+    await expect_failure("ProposalNotPending", client.send([client.cancel_proposal_ix(roles.guardian.pubkey(), proposal_id)], [roles.guardian]))
+    await expect_failure("RetentionNotElapsed", close())
+    advance(rpc_url, RETENTION)
+    await expect_failure("WrongRentRecipient", close(roles.guardian.pubkey()))
+    rent = (await client.connection.get_balance(addresses.proposal_pda(proposal_id))).value
+    before = (await client.connection.get_balance(admin.pubkey())).value
+
+    closed = await close()  # type: ignore[misc]
+
+    assert await client.fetch_proposal(proposal_id) is None
+    assert (await client.connection.get_balance(admin.pubkey())).value == before + rent
+    (event,) = client.events(closed.logs)  # type: ignore[attr-defined]
+    assert (event.name, event.data.account, event.data.rent_recipient, event.data.lamports) == (
+        "AccountClosed", addresses.proposal_pda(proposal_id), admin.pubkey(), rent
+    )
+
+
+async def test_only_a_council_proposal_raises_the_max_supply(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    await funded_council(client, treasury)
+    admin, (m0, m1, _) = roles.admin, treasury.council
+    cap = (await client.fetch_config()).data.token_params.max_supply  # type: ignore[union-attr]
+    await expect_failure("MaxSupplyRaiseNeedsCouncil", client.send([client.set_token_params_ix(admin.pubkey(), max_supply=cap + 1)], [admin]))
+    proposal_id = await next_proposal(client)
+    action = SetMaxSupply(cap + TOKEN)
+    await client.send([client.create_proposal_ix(admin.pubkey(), proposal_id, action)], [admin])
     for member in (m0, m1):
-        sig = (await client.connection.request_airdrop(member.pubkey(), 10**9)).value
-        await client.connection.confirm_transaction(sig, Confirmed)
+        await client.send([client.approve_proposal_ix(member.pubkey(), proposal_id)], [member])
+    advance(rpc_url, TIMELOCK)
 
-    await client.send([client.withdraw_quote_ix(admin.pubkey(), treasury.quote_mint, dest, 1_000_000_000)], [admin])
-    await expect_failure("WithdrawalNeedsApproval", client.send([client.withdraw_quote_ix(admin.pubkey(), treasury.quote_mint, dest, 1_000_000_001)], [admin]))
-    proposal_id = (await client.fetch_buyback()).data.next_proposal_id  # type: ignore[union-attr]
-    await client.send([client.propose_withdrawal_ix(admin.pubkey(), proposal_id, dest, 5_000_000_000)], [admin])
+    executed = await client.send([client.execute_proposal_ix(proposal_id, action)])
 
-    await expect_failure("NotCouncilMember", client.send([client.approve_withdrawal_ix(admin.pubkey(), proposal_id)], [admin]))
-    await client.send([client.approve_withdrawal_ix(m0.pubkey(), proposal_id)], [m0])
-    await expect_failure("AlreadyApproved", client.send([client.approve_withdrawal_ix(m0.pubkey(), proposal_id)], [m0]))
-    await expect_failure("NotEnoughApprovals", client.send([client.execute_withdrawal_ix(proposal_id, treasury.quote_mint, dest)]))
-    await client.send([client.approve_withdrawal_ix(m1.pubkey(), proposal_id)], [m1])
-    await expect_failure("TimelockNotElapsed", client.send([client.execute_withdrawal_ix(proposal_id, treasury.quote_mint, dest)]))
-    advance(rpc_url, 172_800)
-    await client.send([client.execute_withdrawal_ix(proposal_id, treasury.quote_mint, dest)])
-    assert await balance(client, dest) == 6_000_000_000
-    assert (await client.fetch_withdrawal(proposal_id)).data.status == "Executed"  # type: ignore[union-attr]
-
-    await client.send([client.propose_withdrawal_ix(admin.pubkey(), proposal_id + 1, dest, 7)], [admin])
-    await expect_failure("Unauthorized", client.send([client.cancel_withdrawal_ix(admin.pubkey(), proposal_id + 1)], [admin]))
-    await client.send([client.cancel_withdrawal_ix(roles.guardian.pubkey(), proposal_id + 1)], [roles.guardian])
-    assert (await client.fetch_withdrawal(proposal_id + 1)).data.status == "Cancelled"  # type: ignore[union-attr]
+    assert (await client.fetch_config()).data.token_params.max_supply == cap + TOKEN  # type: ignore[union-attr]
+    updated, done = client.events(executed.logs)
+    assert (updated.name, updated.data.old.max_supply, updated.data.new.max_supply) == ("TokenParamsUpdated", cap, cap + TOKEN)
+    assert done.name == "ProposalExecuted"
 
 
 def test_treasury_show_and_buy_orders_list(rpc_url: str, treasury: Treasury) -> None:
@@ -264,3 +396,76 @@ async def test_the_keeper_jobs_skip_no_ops_and_close_what_expired(
     assert closed.txs >= 1
     pending = [raw for _, raw in await client.fetch_all("BuyOrder") if type(raw.status).__name__ == "Pending"]
     assert pending == []
+
+
+async def test_a_new_council_leaves_older_proposals_stale(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    await funded_council(client, treasury)
+    admin, (m0, m1, _) = roles.admin, treasury.council
+    newcomer = Keypair()
+    older = await next_proposal(client)
+    withdrawal = Withdraw(addresses.quote_vault_pda(), await quote_account(client, treasury, admin.pubkey()), 1)
+    await client.send([client.create_proposal_ix(admin.pubkey(), older, withdrawal)], [admin])
+    await client.send([client.approve_proposal_ix(m0.pubkey(), older)], [m0])
+    change = SetCouncil([m0.pubkey(), m1.pubkey(), newcomer.pubkey()], 2)
+    await client.send([client.create_proposal_ix(admin.pubkey(), older + 1, change)], [admin])
+    for member in (m0, m1):
+        await client.send([client.approve_proposal_ix(member.pubkey(), older + 1)], [member])
+    advance(rpc_url, TIMELOCK)
+
+    executed = await client.send([client.execute_proposal_ix(older + 1, change)])
+
+    buyback = (await client.fetch_buyback()).data  # type: ignore[union-attr]
+    assert (buyback.council, buyback.params.approvals_required) == (change.members, 2)
+    assert buyback.proposals_stale_through == older + 1
+    changed = client.events(executed.logs)[0]
+    assert (changed.name, changed.data.proposals_stale_through) == ("CouncilChanged", older + 1)
+    await expect_failure("ProposalStale", client.send([client.approve_proposal_ix(m1.pubkey(), older)], [m1]))
+    await expect_failure("ProposalStale", client.send([client.execute_proposal_ix(older, withdrawal, treasury.quote_mint)]))
+    await client.send([client.cancel_proposal_ix(roles.guardian.pubkey(), older)], [roles.guardian])
+    assert (await client.fetch_proposal(older)).data.status == "Cancelled"  # type: ignore[union-attr]
+
+
+async def test_settled_orders_close_after_the_retention_and_refund_their_keeper(
+    rpc_url: str, client: Aistm7Client, roles: Roles, treasury: Treasury
+) -> None:
+    from keeper.jobs.cranks import close_settled_orders
+
+    keeper = roles.keeper.pubkey()
+    await report(client, roles, 100_000 * ZAR)
+    (opened,) = client.events((await execute(client, roles, treasury)).logs)
+    order_id = opened.data.id
+
+    def close(payer: Pubkey = keeper) -> object:
+        return client.send([client.close_buy_order_ix(order_id, treasury.quote_mint, payer)])
+
+    await expect_failure("RecordNotSettled", close())
+    await client.send([client.cancel_buy_order_ix(roles.admin.pubkey(), order_id, treasury.quote_mint)], [roles.admin])
+    await expect_failure("RetentionNotElapsed", close())
+    advance(rpc_url, RETENTION)
+    await expect_failure("WrongRentRecipient", close(roles.admin.pubkey()))
+    order, escrow = addresses.order_pda(order_id), addresses.order_escrow_pda(order_id)
+    rent = sum(account.lamports for account in (await client.connection.get_multiple_accounts([order, escrow])).value if account)
+    before = (await client.connection.get_balance(keeper)).value
+
+    closed = await close()  # type: ignore[misc]
+
+    assert (await client.connection.get_balance(keeper)).value == before + rent
+    assert (await client.connection.get_multiple_accounts([order, escrow])).value == [None, None]
+    (event,) = client.events(closed.logs)  # type: ignore[attr-defined]
+    assert (event.name, event.data.account, event.data.rent_recipient, event.data.lamports) == ("AccountClosed", order, keeper, rent)
+
+    # The job closes the keeper's own settled orders only, and only once.
+    settled = [raw.id for _, raw in await client.fetch_all("BuyOrder") if type(raw.status).__name__ != "Pending"]
+    assert settled
+    admin_as_keeper = Aistm7Client.connect(rpc_url, roles.admin)
+    keeper_client = Aistm7Client.connect(rpc_url, roles.keeper)
+    try:
+        assert (await close_settled_orders(admin_as_keeper)).txs == 0
+        assert (await close_settled_orders(keeper_client)).txs == len(settled)
+        assert (await close_settled_orders(keeper_client)).txs == 0
+    finally:
+        await admin_as_keeper.close()
+        await keeper_client.close()
+    assert [raw.id for _, raw in await client.fetch_all("BuyOrder") if raw.id in settled] == []

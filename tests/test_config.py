@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from solana.rpc.core import RPCException
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
@@ -18,7 +19,8 @@ from tests.conftest import Roles
 async def test_second_initialize_fails_and_keeps_the_config(client: Aistm7Client, deployment: Deployment) -> None:
     hijacker = Keypair()
     oracle = (await client.fetch_config()).data.oracle_params
-    ix = client.initialize_ix(client.payer.pubkey(), deployment.mint, Authorities.all(hijacker.pubkey()), oracle)
+    authorities = Authorities.all_but_guardian(hijacker.pubkey(), Keypair().pubkey())
+    ix = client.initialize_ix(client.payer.pubkey(), deployment.mint, authorities, oracle)
 
     with pytest.raises(RPCException) as raised:
         await client.send([ix])
@@ -53,6 +55,17 @@ async def test_set_authorities_rejects_the_default_key(client: Aistm7Client, dep
     assert (await client.fetch_config()).data.authorities.rewarder == roles.rewarder.pubkey()
 
 
+async def test_the_admin_cannot_also_be_the_guardian(client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    by_admin = client.set_authorities_ix(roles.admin.pubkey(), new_admin=roles.guardian.pubkey())
+    by_guardian = client.set_guardian_ix(roles.guardian.pubkey(), roles.admin.pubkey())
+    for ix, signer in ((by_admin, roles.admin), (by_guardian, roles.guardian)):
+        with pytest.raises(ProgramFailure) as raised:
+            await client.send([ix], [signer])
+        assert raised.value.name == "AdminCannotBeGuardian"
+
+    assert (await client.fetch_config()).data.authorities == deployment.authorities
+
+
 async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment: Deployment) -> None:
     found = await client.fetch_config()
 
@@ -65,6 +78,8 @@ async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment
     assert (config.token_info.name, config.token_info.symbol) == ("AISTM7", "AISTM7")
     assert config.reward_vault == addresses.reward_vault_pda(deployment.mint)
     assert config.buyback_vault == addresses.buyback_vault_pda(deployment.mint)
+    assert config.lock_vault == addresses.lock_vault_pda(deployment.mint)
+    assert config.requirement_params.unlock_cooldown_secs == 86_400
     assert deployment.initialize is not None
     events = client.events(deployment.initialize.logs)
     assert [event.name for event in events] == ["ConfigInitialized"]
@@ -75,17 +90,40 @@ async def test_initialize_stored_the_deployment(client: Aistm7Client, deployment
 async def test_admin_changes_one_role_and_the_event_records_it(
     client: Aistm7Client, deployment: Deployment, roles: Roles
 ) -> None:
-    new_guardian = Keypair().pubkey()
+    new_rewarder = Keypair().pubkey()
 
-    changed = await client.send([client.set_authorities_ix(roles.admin.pubkey(), guardian=new_guardian)], [roles.admin])
+    changed = await client.send([client.set_authorities_ix(roles.admin.pubkey(), rewarder=new_rewarder)], [roles.admin])
     after = (await client.fetch_config()).data.authorities
-    # Put the session's guardian back for the other tests.
-    await client.send([client.set_authorities_ix(roles.admin.pubkey(), guardian=roles.guardian.pubkey())], [roles.admin])
+    # Put the session's rewarder back for the other tests.
+    await client.send([client.set_authorities_ix(roles.admin.pubkey(), rewarder=roles.rewarder.pubkey())], [roles.admin])
 
-    assert after.guardian == new_guardian
-    assert after.admin == roles.admin.pubkey() and after.keeper == roles.keeper.pubkey()
+    assert after.rewarder == new_rewarder
+    assert after.admin == roles.admin.pubkey() and after.guardian == roles.guardian.pubkey()
     (event,) = client.events(changed.logs)
     assert event.name == "AuthoritiesUpdated"
-    assert event.data.old.guardian == roles.guardian.pubkey()
-    assert event.data.new.guardian == new_guardian
-    assert event.data.new.rewarder == event.data.old.rewarder == roles.rewarder.pubkey()
+    assert event.data.old.rewarder == roles.rewarder.pubkey()
+    assert event.data.new.rewarder == new_rewarder
+    assert event.data.new.keeper == event.data.old.keeper == roles.keeper.pubkey()
+
+
+async def test_only_the_guardian_hands_over_its_role(client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    successor = Keypair()
+    await expect_unauthorized(client, client.set_guardian_ix(roles.admin.pubkey(), successor.pubkey()), roles.admin)
+
+    handed = await client.send([client.set_guardian_ix(roles.guardian.pubkey(), successor.pubkey())], [roles.guardian])
+    after = (await client.fetch_config()).data.authorities
+    # The successor hands it back for the other tests.
+    await client.send([client.set_guardian_ix(successor.pubkey(), roles.guardian.pubkey())], [successor])
+
+    assert after.guardian == successor.pubkey() and after.admin == roles.admin.pubkey()
+    (event,) = client.events(handed.logs)
+    assert (event.name, event.data.old.guardian, event.data.new.guardian) == (
+        "AuthoritiesUpdated", roles.guardian.pubkey(), successor.pubkey()
+    )
+    assert (await client.fetch_config()).data.authorities == deployment.authorities
+
+
+async def expect_unauthorized(client: Aistm7Client, ix: Instruction, signer: Keypair) -> None:
+    with pytest.raises(ProgramFailure) as raised:
+        await client.send([ix], [signer])
+    assert raised.value.name == "Unauthorized"

@@ -127,6 +127,34 @@ async def test_the_collector_charges_an_allowance_once_per_request(
     assert (bytes(event.data.request_id), event.data.charged_by) == (b"\x01" * 32, collector.pubkey())
 
 
+async def test_charge_receipts_close_after_the_retention_and_refund_the_collector(
+    rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles
+) -> None:
+    user = Keypair()
+    account = await token_account(client, roles.admin, deployment.mint, user.pubkey(), TOKEN)
+    await client.send([approve_ix(account, addresses.fee_delegate_pda(), user.pubkey(), TOKEN)], [user])
+    request = b"\x21" * 32
+    charge = client.charge_service_fee_ix(roles.fee_collector.pubkey(), deployment.mint, account, "search", request)
+    await client.send([charge], [roles.fee_collector])
+    receipt = addresses.charge_receipt_pda(request)
+
+    def close(payer: Pubkey = roles.fee_collector.pubkey()) -> object:
+        return client.send([client.close_charge_receipt_ix(request, payer)])
+
+    await expect_failure("RetentionNotElapsed", close())
+    advance(rpc_url, 7 * 86_400)
+    await expect_failure("WrongRentRecipient", close(roles.admin.pubkey()))
+    rent = (await client.connection.get_balance(receipt)).value
+    before = (await client.connection.get_balance(roles.fee_collector.pubkey())).value
+
+    closed = await close()  # type: ignore[misc]
+
+    assert (await client.connection.get_account_info(receipt)).value is None
+    assert (await client.connection.get_balance(roles.fee_collector.pubkey())).value == before + rent
+    (event,) = client.events(closed.logs)  # type: ignore[attr-defined]
+    assert (event.name, event.data.account, event.data.rent_recipient) == ("AccountClosed", receipt, roles.fee_collector.pubkey())
+
+
 async def test_rewards_stop_at_the_daily_cap(rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
     now = await client.cluster_time()
     advance(rpc_url, 86_400 - now % 86_400 + 10)  # early in a fresh UTC day

@@ -1,6 +1,7 @@
-"""The access requirement over JSON-RPC: pricing rows, guard rails, breaker,
-override, pause and verify_access. Tests share the session's deployment and
-leave it unpaused, unoverridden and with the breaker reset."""
+"""The access requirement over JSON-RPC: pricing rows, guard rails, the
+backup feed, breaker, override, pause and verify_access. Tests share the
+session's deployment (primary and backup feed configured) and leave it
+unpaused, unoverridden and with the breaker reset."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment
 from keeper.errors import ProgramFailure
 from keeper.state import RequirementOverride, RequirementState
-from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, Roles, token_account
+from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, SOL, Roles, airdrop, token_account
 
 TOKEN = 10**8
 
@@ -45,9 +46,17 @@ async def write(client: Aistm7Client, account: Keypair, feed: bytes, price: int,
     await client.send([ix], [account])
 
 
-async def refresh(client: Aistm7Client, feeds: Feeds, with_backup: bool = False) -> TxResult:
-    backup = feeds.backup.pubkey() if with_backup else None
-    return await client.send([client.refresh_requirement_ix(feeds.primary.pubkey(), backup)])
+async def prices(client: Aistm7Client, feeds: Feeds, price: int, backup: int | None = None, **primary: int) -> None:
+    """Write the primary feed at `price` (with `primary`'s changes: age, conf,
+    ...) and the backup feed fresh at `backup`, by default the same price."""
+    await write(client, feeds.primary, PRIMARY_FEED, price, **primary)
+    await write(client, feeds.backup, BACKUP_FEED, price if backup is None else backup)
+
+
+async def refresh(client: Aistm7Client, feeds: Feeds) -> TxResult:
+    """refresh_requirement with both price accounts: a backup feed is
+    configured, so the program requires its account."""
+    return await client.send([client.refresh_requirement_ix(feeds.primary.pubkey(), feeds.backup.pubkey())])
 
 
 async def state(client: Aistm7Client) -> RequirementState:
@@ -78,12 +87,29 @@ async def test_bad_prices_are_rejected_by_name_and_change_nothing(
     for name, case in cases:
         feed = case.pop("feed", PRIMARY_FEED)
         price = case.pop("price", 15_000_000)
+        # A stale backup cannot stand in: the primary's own failure is the answer.
+        await write(client, feeds.backup, BACKUP_FEED, 15_000_000, age=600)
         await write(client, feeds.primary, feed, price, **case)  # type: ignore[arg-type]
         await expect_failure(name, refresh(client, feeds))
         assert (await state(client)).required == 0, name
 
-    not_a_price = client.refresh_requirement_ix(client.payer.pubkey())
+    not_a_price = client.refresh_requirement_ix(client.payer.pubkey(), feeds.backup.pubkey())
     await expect_failure("WrongPriceOwner", client.send([not_a_price]))
+    assert (await state(client)).required == 0
+
+
+async def test_a_configured_backup_feed_must_be_passed_and_be_that_feed(
+    client: Aistm7Client, deployment: Deployment, feeds: Feeds
+) -> None:
+    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000)
+    primary = feeds.primary.pubkey()
+
+    await expect_failure("MissingBackupPrice", client.send([client.refresh_requirement_ix(primary)]))
+    await expect_failure("DuplicatePriceAccount", client.send([client.refresh_requirement_ix(primary, primary)]))
+    # An identity failure of the backup is an error even with a good primary.
+    await write(client, feeds.backup, PRIMARY_FEED, 15_000_000)
+    await expect_failure("WrongFeedId", client.send([client.refresh_requirement_ix(primary, feeds.backup.pubkey())]))
+
     assert (await state(client)).required == 0
 
 
@@ -101,7 +127,7 @@ async def test_requirement_rows(
     rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds, price: int, required: int
 ) -> None:
     advance(rpc_url, 61)
-    await write(client, feeds.primary, PRIMARY_FEED, price)
+    await prices(client, feeds, price)
 
     result = await refresh(client, feeds)
 
@@ -116,36 +142,54 @@ async def test_a_move_below_one_percent_changes_nothing_and_one_percent_applies(
     rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds
 ) -> None:
     advance(rpc_url, 61)
-    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000)
+    await prices(client, feeds, 15_000_000)
     await refresh(client, feeds)
     advance(rpc_url, 61)
 
-    await write(client, feeds.primary, PRIMARY_FEED, 15_148_500)  # +0.99%
+    await prices(client, feeds, 15_148_500)  # +0.99%
     await expect_failure("BelowUpdateThreshold", refresh(client, feeds))
     assert (await state(client)).price == 15_000_000
 
-    await write(client, feeds.primary, PRIMARY_FEED, 15_150_000)  # +1.00%
+    await prices(client, feeds, 15_150_000)  # +1.00%
     await refresh(client, feeds)
     assert (await state(client)).price == 15_150_000
 
     # And the interval: a big move right after an update waits.
-    await write(client, feeds.primary, PRIMARY_FEED, 10_000_000)
+    await prices(client, feeds, 10_000_000)
     await expect_failure("UpdateTooSoon", refresh(client, feeds))
     assert (await state(client)).price == 15_150_000
 
 
-async def test_the_backup_prices_when_the_primary_is_stale(
+async def test_the_backup_prices_alone_within_the_divergence_limit(
+    rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds
+) -> None:
+    last = (await state(client)).price
+    assert last == 15_150_000
+    advance(rpc_url, 61)
+    # An unusable primary (too wide a band) and a backup 6% away: no feed checks it.
+    await prices(client, feeds, 15_000_000, backup=14_200_000, conf=300_001)
+    await expect_failure("LoneFeedDiverges", refresh(client, feeds))
+    await prices(client, feeds, 15_000_000, backup=14_900_000, conf=300_001)  # -1.65%
+
+    result = await refresh(client, feeds)
+
+    current = await state(client)
+    assert (current.price, current.required, current.source) == (14_900_000, 10_067_114_094, "Backup")
+    assert bytes(client.events(result.logs)[0].data.feed) == BACKUP_FEED
+    # Neither feed may go back to an update older than the one just used.
+    await write(client, feeds.primary, PRIMARY_FEED, 14_900_000, age=30)
+    await expect_failure("PriceOlderThanLastUsed", refresh(client, feeds))
+
+
+async def test_two_usable_feeds_are_compared_only_when_published_together(
     rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds
 ) -> None:
     advance(rpc_url, 61)
-    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000, age=600)
-    await write(client, feeds.backup, BACKUP_FEED, 10_000_000)
+    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000)
+    await write(client, feeds.backup, BACKUP_FEED, 15_000_000, age=11)
 
-    result = await refresh(client, feeds, with_backup=True)
-
-    current = await state(client)
-    assert (current.required, current.source) == (15_000_000_000, "Backup")
-    assert bytes(client.events(result.logs)[0].data.feed) == BACKUP_FEED
+    await expect_failure("FeedsOutOfSync", refresh(client, feeds))
+    assert (await state(client)).price == 14_900_000
 
 
 async def test_diverging_feeds_trip_the_breaker_until_the_guardian_resets_it(
@@ -153,10 +197,9 @@ async def test_diverging_feeds_trip_the_breaker_until_the_guardian_resets_it(
 ) -> None:
     advance(rpc_url, 61)
     before = await state(client)
-    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000)
-    await write(client, feeds.backup, BACKUP_FEED, 15_450_000)  # +3%
+    await prices(client, feeds, 15_000_000, backup=15_450_000)  # +3%
 
-    tripped = await refresh(client, feeds, with_backup=True)
+    tripped = await refresh(client, feeds)
 
     (event,) = client.events(tripped.logs)
     assert (event.name, event.data.divergence_bps) == ("CircuitBreakerTripped", 300)
@@ -170,36 +213,45 @@ async def test_diverging_feeds_trip_the_breaker_until_the_guardian_resets_it(
     assert not (await state(client)).breaker_tripped
 
 
-async def _holder(client: Aistm7Client, roles: Roles, deployment: Deployment, amount: int) -> tuple[Pubkey, Pubkey]:
-    wallet = Keypair().pubkey()
-    return wallet, await token_account(client, roles.admin, deployment.mint, wallet, amount)
+async def _locker(client: Aistm7Client, roles: Roles, deployment: Deployment, held: int, locked: int) -> Keypair:
+    """A new wallet holding `held` tokens, `locked` of them locked."""
+    wallet = Keypair()
+    await airdrop(client, wallet.pubkey(), SOL)
+    account = await token_account(client, roles.admin, deployment.mint, wallet.pubkey(), held)
+    if locked:
+        await client.send([client.lock_tokens_ix(wallet.pubkey(), deployment.mint, account, locked)], [wallet])
+    return wallet
 
 
-async def test_verify_access_writes_a_pass_and_returns_the_result(
+async def test_verify_access_counts_locked_tokens_only_and_returns_the_result(
     client: Aistm7Client, deployment: Deployment, roles: Roles
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    short_wallet, short_account = await _holder(client, roles, deployment, required - 1)
-    wallet, account = await _holder(client, roles, deployment, required)
-    payer = client.payer.pubkey()
+    holder = await _locker(client, roles, deployment, held=required, locked=0)
+    short = await _locker(client, roles, deployment, held=required, locked=required - 1)
+    wallet = await _locker(client, roles, deployment, held=required, locked=required)
 
-    with pytest.raises(ProgramFailure) as raised:
-        await client.send([client.verify_access_ix(payer, short_wallet, [short_account])])
-    assert raised.value.name == "InsufficientBalance"
-    assert any(f"have {required - 1} need {required}" in line for line in raised.value.logs)
-    assert await client.fetch_access_pass(short_wallet) is None
+    for refused, have in ((holder, 0), (short, required - 1)):
+        with pytest.raises(ProgramFailure) as raised:
+            await client.send([client.verify_access_ix(refused.pubkey())])
+        assert raised.value.name == "InsufficientBalance"
+        assert any(f"have {have} need {required}" in line for line in raised.value.logs)
 
-    result = await client.send([client.verify_access_ix(payer, wallet, [account])])
+    result = await client.send([client.verify_access_ix(wallet.pubkey())])
 
-    found = await client.fetch_access_pass(wallet)
-    assert found is not None
-    assert (found.data.wallet, found.data.balance, found.data.required) == (wallet, required, required)
     assert result.return_data is not None
     returned_wallet = Pubkey.from_bytes(result.return_data[:32])
-    balance, needed, valid_until = struct.unpack("<QQq", result.return_data[32:56])
-    assert (returned_wallet, balance, needed, valid_until) == (wallet, required, required, found.data.valid_until)
-    assert client.events(result.logs)[0].name == "AccessVerified"
+    locked, needed, valid_until = struct.unpack("<QQq", result.return_data[32:56])
+    (event,) = client.events(result.logs)
+    assert event.name == "AccessVerified"
+    assert (returned_wallet, locked, needed) == (wallet.pubkey(), required, required)
+    assert (event.data.wallet, event.data.locked, event.data.required, event.data.valid_until) == (
+        wallet.pubkey(), required, required, valid_until
+    )
+    assert 0 <= await client.cluster_time() - (valid_until - 3_600) <= 5
+    lock = await client.fetch_access_lock(wallet.pubkey())
+    assert lock is not None and (lock.data.locked, lock.data.unlocking) == (required, 0)
 
 
 async def test_the_emergency_override_is_admin_only_and_applies_until_cleared(
@@ -207,9 +259,9 @@ async def test_the_emergency_override_is_admin_only_and_applies_until_cleared(
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    wallet, account = await _holder(client, roles, deployment, required)
+    wallet = await _locker(client, roles, deployment, held=required, locked=required)
     strict = RequirementOverride(amount=required * 2, expires_at=await client.cluster_time() + 3_600)
-    verify = client.verify_access_ix(client.payer.pubkey(), wallet, [account])
+    verify = client.verify_access_ix(wallet.pubkey())
 
     await expect_failure("Unauthorized", client.send([client.set_requirement_override_ix(roles.guardian.pubkey(), strict)], [roles.guardian]))
     await client.send([client.set_requirement_override_ix(roles.admin.pubkey(), strict)], [roles.admin])
@@ -225,8 +277,8 @@ async def test_the_guardian_pauses_verify_and_refresh(
 ) -> None:
     required = (await state(client)).effective(await client.cluster_time())
     assert required is not None
-    wallet, account = await _holder(client, roles, deployment, required)
-    verify = client.verify_access_ix(client.payer.pubkey(), wallet, [account])
+    wallet = await _locker(client, roles, deployment, held=required, locked=required)
+    verify = client.verify_access_ix(wallet.pubkey())
 
     await expect_failure("Unauthorized", client.send([client.set_paused_ix(roles.admin.pubkey(), True)], [roles.admin]))
     paused = await client.send([client.set_paused_ix(roles.guardian.pubkey(), True)], [roles.guardian])
@@ -248,6 +300,13 @@ async def test_requirement_params_are_admin_only_and_checked(
     await expect_failure("InvalidParameter", client.send([client.set_requirement_params_ix(roles.admin.pubkey(), min_tokens=20_000)], [roles.admin]))
     await expect_failure("InvalidParameter", client.send([client.set_oracle_params_ix(roles.admin.pubkey(), backup_feed_id=PRIMARY_FEED)], [roles.admin]))
     assert (await client.fetch_config()).data.requirement_params == before  # type: ignore[union-attr]
+
+    # A pass never outlives the cooldown of the tokens it counted.
+    longer = client.set_requirement_params_ix(roles.admin.pubkey(), pass_validity_secs=before.unlock_cooldown_secs + 1)
+    await expect_failure("InvalidParameter", client.send([longer], [roles.admin]))
+    assert (await client.fetch_config()).data.requirement_params == before  # type: ignore[union-attr]
+    with pytest.raises(TypeError, match="unlock_cooldown_secs"):
+        client.set_requirement_params_ix(roles.admin.pubkey(), unlock_cooldown_secs=before.unlock_cooldown_secs)
 
     changed = await client.send([client.set_requirement_params_ix(roles.admin.pubkey(), pass_validity_secs=7_200)], [roles.admin])
     (event,) = client.events(changed.logs)
@@ -277,22 +336,26 @@ async def test_the_refresh_job_sends_only_when_the_program_would_apply(
 ) -> None:
     from keeper.jobs.cranks import PriceAccounts, refresh_requirement
 
-    prices = PriceAccounts(feeds.primary.pubkey())
+    without_backup = PriceAccounts(feeds.primary.pubkey())
+    both = PriceAccounts(feeds.primary.pubkey(), backup=feeds.backup.pubkey())
     advance(rpc_url, 61)
-    await write(client, feeds.primary, PRIMARY_FEED, 20_000_000)
-    applied = await refresh_requirement(client, prices)
+    await prices(client, feeds, 20_000_000)
+    with pytest.raises(ValueError, match="--backup-price"):
+        await refresh_requirement(client, without_backup)
+    assert (await state(client)).price != 20_000_000
+    applied = await refresh_requirement(client, both)
     assert applied.txs == 1 and (await state(client)).price == 20_000_000
     advance(rpc_url, 61)
     signatures = len((await client.connection.get_signatures_for_address(deployment.config)).value)
 
-    await write(client, feeds.primary, PRIMARY_FEED, 20_100_000)  # +0.5%
-    skipped = await refresh_requirement(client, prices)
+    await prices(client, feeds, 20_100_000)  # +0.5%
+    skipped = await refresh_requirement(client, both)
 
     assert skipped.txs == 0
     assert (await state(client)).price == 20_000_000
     assert len((await client.connection.get_signatures_for_address(deployment.config)).value) == signatures
-    await write(client, feeds.primary, PRIMARY_FEED, 20_200_000)  # +1%
-    assert (await refresh_requirement(client, prices)).txs == 1
+    await prices(client, feeds, 20_200_000)  # +1%
+    assert (await refresh_requirement(client, both)).txs == 1
     assert (await state(client)).price == 20_200_000
 
 

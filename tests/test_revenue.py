@@ -51,7 +51,7 @@ def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-unt
             quote = Keypair()
             rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
             await client.send(create_mint_ixs(deployer.pubkey(), quote.pubkey(), deployer.pubkey(), 6, rent), [quote])
-            params = BuybackParams(usd_zar_feed_id=bytes([0xC3]) * 32)
+            params = BuybackParams(token_feed_id=PRIMARY_FEED, usd_zar_feed_id=bytes([0xC3]) * 32)
             await deploy_buyback(client, roles.admin, quote.pubkey(), params, [roles.admin.pubkey()])
         finally:
             await client.close()

@@ -66,7 +66,7 @@ def audit_show(
 ) -> None:
     """Every program account decoded through the IDL: config and authorities,
     requirement and its price, fee schedule with counters, treasury metrics,
-    buy-orders, withdrawal proposals, wallet links, access passes, vaults and mints.
+    buy-orders, council proposals, wallet links, access locks, vaults and mints.
 
     CSV of one table has a column per field; CSV of several is long
     (table,row,field,value)."""
@@ -102,7 +102,7 @@ def audit_history(
 ) -> None:
     """Program events read back from transaction logs, oldest first:
     requirement changes, fees, rewards, revenue batches, buy-orders, fills,
-    withdrawals and the rest."""
+    locks, proposals, withdrawals, closed accounts and the rest."""
     start, end = _time(since), _time(until)
 
     async def read(client: Aistm7Client) -> History:

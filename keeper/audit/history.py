@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "CircuitBreakerTripped",
         "CircuitBreakerReset",
     ),
-    "access": ("AccessVerified",),
+    "access": ("AccessVerified", "TokensLocked", "UnlockRequested", "TokensUnlocked"),
     "token": ("TokensMinted", "TreasuryDeposited"),
     "fees": ("FeePaid", "ServiceFeeSet"),
     "rewards": ("RewardPaid", "RewardVaultFunded"),
@@ -34,7 +34,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "revenue": ("RevenueReported",),
     "buy-orders": ("BuyOrderOpened", "BuyOrderClosed"),
     "fills": ("BuyOrderFilled",),
-    "withdrawals": ("QuoteWithdrawn", "WithdrawalProposed", "WithdrawalApproved", "WithdrawalCancelled"),
+    "withdrawals": ("VaultWithdrawn",),
+    "proposals": ("ProposalCreated", "ProposalApproved", "ProposalExecuted", "ProposalCancelled", "CouncilChanged"),
+    "closed": ("AccountClosed",),
 }
 KIND_OF = {event: kind for kind, events in KINDS.items() for event in events}
 _PAGE = 1_000

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from keeper.audit.history import plain
 from keeper.audit.snapshot import Snapshot
+from keeper.state import Proposal
 from keeper.views import fee_rows, requirement_dict, tokens
 
 Section = Union[dict[str, Any], list[dict[str, Any]]]
@@ -22,6 +23,11 @@ def _record(value: object) -> dict[str, Any]:
     found = plain(value)
     assert isinstance(found, dict)
     return found
+
+
+def _proposal(proposal: Proposal) -> dict[str, Any]:
+    """A proposal with its action named the way events name enum variants: {"Withdraw": {...}}."""
+    return {**_record(proposal), "action": {type(proposal.action).__name__: plain(proposal.action)}}
 
 
 def sections(s: Snapshot) -> dict[str, Section]:
@@ -50,9 +56,9 @@ def sections(s: Snapshot) -> dict[str, Section]:
         )
         shown["treasury"] = treasury
     shown["buy_orders"] = [_record(order) for order in s.orders]
-    shown["withdrawals"] = [_record(proposal) for proposal in s.withdrawals]
+    shown["proposals"] = [_proposal(proposal) for proposal in s.proposals]
     shown["wallet_links"] = [_record(link) for link in s.wallet_links]
-    shown["access_passes"] = [_record(access) for access in s.access_passes]
+    shown["access_locks"] = [_record(lock) for lock in s.access_locks]
     shown["token_accounts"] = [_record(account) for account in s.token_accounts]
     shown["mints"] = [_record(mint) for mint in s.mints]
     return shown

@@ -12,15 +12,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keeper import retry
 from keeper.client import Aistm7Client
-from keeper.state import (
-    AccessPass,
-    Buyback,
-    BuyOrder,
-    Config,
-    ServiceFee,
-    WalletLink,
-    WithdrawalProposal,
-)
+from keeper.state import AccessLock, Buyback, BuyOrder, Config, Proposal, ServiceFee, WalletLink
 
 # SPL Token account and mint layouts (spl-token state.rs): offsets of the fields read here.
 _TOKEN_MINT = slice(0, 32)
@@ -73,9 +65,11 @@ class Snapshot:
     fee_schedule: list[ServiceFee] | None
     buyback: Buyback | None
     orders: list[BuyOrder]
-    withdrawals: list[WithdrawalProposal]
+    """The order accounts that still exist: settled ones may have been closed."""
+    proposals: list[Proposal]
+    """Likewise, settled proposals may have been closed."""
     wallet_links: list[WalletLink]
-    access_passes: list[AccessPass]
+    access_locks: list[AccessLock]
     charge_receipts: int
     token_accounts: list[TokenAccount]
     """Missing accounts are left out; `verify` names them."""
@@ -127,6 +121,7 @@ def _token_roles(config: Config, buyback: Buyback | None, orders: list[BuyOrder]
         ("treasury_vault", config.treasury_vault),
         ("reward_vault", config.reward_vault),
         ("buyback_vault", config.buyback_vault),
+        ("lock_vault", config.lock_vault),
     ]
     if buyback is not None:
         roles.append(("quote_vault", buyback.quote_vault))
@@ -162,11 +157,9 @@ async def _read_all(client: Aistm7Client) -> Snapshot:
     buyback_found = await client.fetch_buyback()
     buyback = None if buyback_found is None else buyback_found.data
     orders = sorted((BuyOrder.decode(raw) for _, raw in await client.fetch_all("BuyOrder")), key=lambda o: o.id)
-    withdrawals = sorted(
-        (WithdrawalProposal.decode(raw) for _, raw in await client.fetch_all("WithdrawalProposal")), key=lambda p: p.id
-    )
+    proposals = sorted((Proposal.decode(raw) for _, raw in await client.fetch_all("Proposal")), key=lambda p: p.id)
     links = sorted((WalletLink.decode(raw) for _, raw in await client.fetch_all("WalletLink")), key=lambda w: str(w.wallet))
-    passes = sorted((AccessPass.decode(raw) for _, raw in await client.fetch_all("AccessPass")), key=lambda a: str(a.wallet))
+    locks = sorted((AccessLock.decode(raw) for _, raw in await client.fetch_all("AccessLock")), key=lambda a: str(a.wallet))
     receipts = len(await client.fetch_all("ChargeReceipt"))
 
     token_roles = _token_roles(config, buyback, orders)
@@ -192,9 +185,9 @@ async def _read_all(client: Aistm7Client) -> Snapshot:
         fee_schedule=None if schedule is None else schedule.data,
         buyback=buyback,
         orders=orders,
-        withdrawals=withdrawals,
+        proposals=proposals,
         wallet_links=links,
-        access_passes=passes,
+        access_locks=locks,
         charge_receipts=receipts,
         token_accounts=token_accounts,
         mints=mints,

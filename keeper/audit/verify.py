@@ -13,7 +13,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from keeper import addresses
 from keeper.audit.history import History
 from keeper.audit.snapshot import Snapshot
-from keeper.state import Buyback
+from keeper.state import PROPOSAL_EXECUTION_WINDOW_SECS, Buyback, Withdraw
 
 Status = Literal["ok", "violated", "skipped"]
 P = ParamSpec("P")
@@ -86,24 +86,41 @@ def tokens_burned_within_acquired(s: Snapshot, treasury: Buyback) -> Finding:
     return _finding(name, problems, f"burned {m.tokens_burned} of {m.tokens_acquired}")
 
 
+def _closed_orders(treasury: Buyback, s: Snapshot) -> int:
+    """Orders opened whose accounts are gone (settled orders close after the retention period)."""
+    return treasury.next_order_id - 1 - len(s.orders)
+
+
 @needs_treasury
 def order_counters_match_orders(s: Snapshot, treasury: Buyback) -> Finding:
+    """Ids, counters and the order accounts agree. Settled orders may have
+    been closed, pending ones never are: every order opened and not yet
+    completed, expired or cancelled is a pending account, and no status has
+    more accounts than its counter."""
     name = "order-counters-match-orders"
     m = treasury.metrics
     statuses = Counter(order.status for order in s.orders)
-    expected = {
-        "orders (next id - 1; ids start at 1)": (treasury.next_order_id - 1, len(s.orders)),
-        "orders_opened": (m.orders_opened, len(s.orders)),
-        "orders_completed": (m.orders_completed, statuses["Completed"]),
-        "orders_expired": (m.orders_expired, statuses["Expired"]),
-        "orders_cancelled": (m.orders_cancelled, statuses["Cancelled"]),
-    }
-    problems = [f"{field} is {stored}, order accounts give {found}" for field, (stored, found) in expected.items() if stored != found]
-    return _finding(name, problems, f"{len(s.orders)} order(s)")
+    problems = []
+    if m.orders_opened != treasury.next_order_id - 1:  # ids start at 1
+        problems.append(f"orders_opened is {m.orders_opened}, next_order_id {treasury.next_order_id}")
+    strays = [o.id for o in s.orders if not 1 <= o.id < treasury.next_order_id]
+    if strays:
+        problems.append(f"order account(s) {strays} have ids never handed out (next_order_id {treasury.next_order_id})")
+    open_orders = m.orders_opened - m.orders_completed - m.orders_expired - m.orders_cancelled
+    if open_orders != statuses["Pending"]:
+        problems.append(f"counters leave {open_orders} order(s) open, {statuses['Pending']} pending order account(s)")
+    for field, status in (("orders_completed", "Completed"), ("orders_expired", "Expired"), ("orders_cancelled", "Cancelled")):
+        stored = getattr(m, field)
+        if statuses[status] > stored:
+            problems.append(f"{statuses[status]} {status} order account(s), {field} is {stored}")
+    return _finding(name, problems, f"{len(s.orders)} order account(s), {_closed_orders(treasury, s)} closed")
 
 
 @needs_treasury
 def order_totals_match_metrics(s: Snapshot, treasury: Buyback) -> Finding:
+    """The metrics are the order accounts' sums while every order exists;
+    once some are closed the accounts give lower bounds only (the exact
+    totals are checked against the history: orders-match-history)."""
     name = "order-totals-match-metrics"
     m = treasury.metrics
     pairs = {
@@ -113,8 +130,16 @@ def order_totals_match_metrics(s: Snapshot, treasury: Buyback) -> Finding:
         "quote_spent": (m.quote_spent, sum(o.quote_spent for o in s.orders)),
         "tokens_acquired": (m.tokens_acquired, sum(o.tokens_acquired for o in s.orders)),
     }
-    problems = [f"{field} is {stored}, orders sum to {found}" for field, (stored, found) in pairs.items() if stored != found]
-    return _finding(name, problems, ", ".join(f"{field} {stored}" for field, (stored, _) in pairs.items()))
+    closed = _closed_orders(treasury, s)
+    if closed == 0:
+        problems = [f"{field} is {stored}, orders sum to {found}" for field, (stored, found) in pairs.items() if stored != found]
+        return _finding(name, problems, ", ".join(f"{field} {stored}" for field, (stored, _) in pairs.items()))
+    problems = [
+        f"{field} is {stored}, below the {found} the remaining orders sum to"
+        for field, (stored, found) in pairs.items()
+        if stored < found
+    ]
+    return _finding(name, problems, f"{closed} order(s) closed: the remaining accounts sum to at most the metrics")
 
 
 @needs_treasury
@@ -147,6 +172,7 @@ def vaults_held_by_the_program(s: Snapshot) -> Finding:
         ("treasury_vault", s.config.treasury_vault, s.config.mint),
         ("reward_vault", s.config.reward_vault, s.config.mint),
         ("buyback_vault", s.config.buyback_vault, s.config.mint),
+        ("lock_vault", s.config.lock_vault, s.config.mint),
     ]
     if s.buyback is not None:
         quote = s.buyback.quote_mint
@@ -165,23 +191,64 @@ def vaults_held_by_the_program(s: Snapshot) -> Finding:
 
 
 @needs_treasury
-def withdrawals_follow_council_rules(s: Snapshot, treasury: Buyback) -> Finding:
-    name = "withdrawals-follow-council-rules"
+def proposals_follow_council_rules(s: Snapshot, treasury: Buyback) -> Finding:
+    """Each proposal's approvals, quorum, time-lock, execution window and
+    settlement follow the council rules. Membership and the threshold are
+    checked for proposals of the current council only: older ones (stale since
+    a council change) were approved under the council of their day."""
+    name = "proposals-follow-council-rules"
     council, params = set(treasury.council), treasury.params
+    withdrawable = {treasury.quote_vault, s.config.treasury_vault, s.config.buyback_vault}
     problems = []
-    if treasury.next_proposal_id - 1 != len(s.withdrawals):  # ids start at 1
-        problems.append(f"next_proposal_id {treasury.next_proposal_id}, {len(s.withdrawals)} proposal account(s)")
-    for p in s.withdrawals:
+    for p in s.proposals:
+        if not 1 <= p.id < treasury.next_proposal_id:
+            problems.append(f"proposal {p.id} has an id never handed out (next_proposal_id {treasury.next_proposal_id})")
+        if len(set(p.approvals)) != len(p.approvals):
+            problems.append(f"proposal {p.id} counts an approval twice")
+        if isinstance(p.action, Withdraw) and p.action.vault not in withdrawable:
+            problems.append(f"proposal {p.id} withdraws from {p.action.vault}, not a vault the council may withdraw from")
+        if p.quorum_at == 0:
+            if p.executable_at != 0:
+                problems.append(f"proposal {p.id} is executable at {p.executable_at} without a quorum")
+            if p.status == "Executed":
+                problems.append(f"proposal {p.id} was executed without a quorum")
+        else:
+            if p.executable_at != p.quorum_at + params.timelock_secs:
+                problems.append(
+                    f"proposal {p.id} executable at {p.executable_at}, not quorum {p.quorum_at} + time-lock {params.timelock_secs} s"
+                )
+            window_end = p.executable_at + PROPOSAL_EXECUTION_WINDOW_SECS
+            if p.status == "Executed" and not p.executable_at <= p.closed_at <= window_end:
+                problems.append(
+                    f"proposal {p.id} executed at {p.closed_at}, outside its window from {p.executable_at} to {window_end}"
+                )
+        if (p.status == "Pending") != (p.closed_at == 0):
+            problems.append(f"proposal {p.id} is {p.status} with closed_at {p.closed_at}")
+        if treasury.is_stale(p.id):
+            continue
         strangers = [str(key) for key in p.approvals if key not in council]
         if strangers:
             problems.append(f"proposal {p.id} approved by non-members {', '.join(strangers)}")
-        if len(set(p.approvals)) != len(p.approvals):
-            problems.append(f"proposal {p.id} counts an approval twice")
-        if p.status == "Executed" and len(p.approvals) < params.approvals_required:
-            problems.append(f"proposal {p.id} executed with {len(p.approvals)} of {params.approvals_required} approvals")
-        if p.executable_at - p.created_at < params.timelock_secs:
-            problems.append(f"proposal {p.id} time-lock shorter than {params.timelock_secs} s")
-    return _finding(name, problems, f"{len(s.withdrawals)} proposal(s)")
+        if (len(p.approvals) >= params.approvals_required) != (p.quorum_at != 0):
+            problems.append(
+                f"proposal {p.id} has {len(p.approvals)} of {params.approvals_required} approvals, quorum_at {p.quorum_at}"
+            )
+    return _finding(name, problems, f"{len(s.proposals)} proposal account(s)")
+
+
+def locked_tokens_accounted(s: Snapshot) -> Finding:
+    """The locks (locked + unlocking) sum to `total_locked`, and the lock vault holds at least that."""
+    name = "locked-tokens-accounted"
+    total = s.config.total_locked
+    summed = sum(lock.locked + lock.unlocking for lock in s.access_locks)
+    problems = [] if summed == total else [f"locks hold {summed} (locked + unlocking), total_locked is {total}"]
+    vault = s.token_account(s.config.lock_vault)
+    if vault is None:
+        problems.append(f"lock vault {s.config.lock_vault} is not an SPL token account")
+    elif vault.amount < total:
+        problems.append(f"lock vault holds {vault.amount}, the locks are owed {total}")
+    held = "missing" if vault is None else vault.amount
+    return _finding(name, problems, f"{len(s.access_locks)} lock(s), total_locked {total}, lock vault {held}")
 
 
 # --- against the event history ---
@@ -298,6 +365,92 @@ def rewards_match_history(s: Snapshot, history: History) -> Finding:
     return _finding("rewards-match-history", problems, f"{paid} units paid")
 
 
+def _closed_accounts(history: History) -> set[str]:
+    """Accounts the program closed (settled records past their retention)."""
+    return {event.data["account"] for event in history.named("AccountClosed")}
+
+
+@needs_treasury
+def orders_match_history(s: Snapshot, treasury: Buyback, history: History) -> Finding:
+    """Every order opened is an account unless an AccountClosed event closed
+    it; counters and totals are what the order events give; each remaining
+    order holds what its events say."""
+    name = "orders-match-history"
+    m = treasury.metrics
+    opened = {event.data["id"]: event.data for event in history.named("BuyOrderOpened")}
+    fills = history.named("BuyOrderFilled")
+    closes = history.named("BuyOrderClosed")
+    gone = _closed_accounts(history)
+    closed_ids = {i for i in opened if str(addresses.order_pda(i, s.program_id)) in gone}
+    problems = []
+    accounts = {o.id for o in s.orders}
+    expected = set(opened) - closed_ids
+    if accounts != expected:
+        problems.append(
+            f"order accounts {sorted(accounts - expected)} without events, {sorted(expected - accounts)} opened and never closed"
+        )
+    pairs = {
+        "orders_opened": (m.orders_opened, len(opened)),
+        "orders_completed": (m.orders_completed, sum(e.data["status"] == "Completed" for e in fills)),
+        "orders_expired": (m.orders_expired, sum(e.data["status"] == "Expired" for e in closes)),
+        "orders_cancelled": (m.orders_cancelled, sum(e.data["status"] == "Cancelled" for e in closes)),
+        "revenue_used_cents": (m.revenue_used_cents, sum(o["revenue_used_cents"] for o in opened.values())),
+        "zar_allocated_cents": (m.zar_allocated_cents, sum(o["zar_allocated_cents"] for o in opened.values())),
+        "quote_escrowed": (m.quote_escrowed, sum(o["quote_budget"] for o in opened.values())),
+    }
+    problems += [f"{field} is {stored}, events give {found}" for field, (stored, found) in pairs.items() if stored != found]
+    spent: Counter[int] = Counter()
+    bought: Counter[int] = Counter()
+    for event in fills:
+        spent[event.data["id"]] += event.data["quote_paid"]
+        bought[event.data["id"]] += event.data["tokens"]
+    for o in s.orders:
+        opening = opened.get(o.id)
+        if opening is not None and (o.quote_budget, o.zar_allocated_cents) != (opening["quote_budget"], opening["zar_allocated_cents"]):
+            problems.append(f"order {o.id} budget {o.quote_budget} / {o.zar_allocated_cents} cents, opened with "
+                            f"{opening['quote_budget']} / {opening['zar_allocated_cents']}")
+        if (o.quote_spent, o.tokens_acquired) != (spent[o.id], bought[o.id]):
+            problems.append(f"order {o.id} spent {o.quote_spent} for {o.tokens_acquired}, its fills {spent[o.id]} for {bought[o.id]}")
+    return _finding(name, problems, f"{len(opened)} order(s) opened, {len(closed_ids)} closed")
+
+
+def proposals_match_history(s: Snapshot, history: History) -> Finding:
+    """Every proposal created is an account unless an AccountClosed event
+    closed it, and each remaining one has the status its events give."""
+    created = [event.data["id"] for event in history.named("ProposalCreated")]
+    gone = _closed_accounts(history)
+    closed_ids = {i for i in created if str(addresses.proposal_pda(i, s.program_id)) in gone}
+    settled = {e.data["id"]: "Executed" for e in history.named("ProposalExecuted")}
+    settled.update({e.data["id"]: "Cancelled" for e in history.named("ProposalCancelled")})
+    accounts = {p.id for p in s.proposals}
+    expected = set(created) - closed_ids
+    problems = [] if accounts == expected else [
+        f"proposal accounts {sorted(accounts - expected)} without events, {sorted(expected - accounts)} created and never closed"
+    ]
+    problems += [
+        f"proposal {p.id} is {p.status}, its events say {settled.get(p.id, 'Pending')}"
+        for p in s.proposals
+        if p.status != settled.get(p.id, "Pending")
+    ]
+    return _finding("proposals-match-history", problems, f"{len(created)} proposal(s) created, {len(closed_ids)} closed")
+
+
+def locks_match_history(s: Snapshot, history: History) -> Finding:
+    """Each wallet's lock (locked + unlocking) is what it locked less what it
+    withdrew; a wallet with nothing left has no lock account."""
+    net: Counter[str] = Counter()
+    for event in history.named("TokensLocked", "TokensUnlocked"):
+        net[event.data["wallet"]] += event.data["amount"] if event.name == "TokensLocked" else -event.data["amount"]
+    held = {str(lock.wallet): lock.locked + lock.unlocking for lock in s.access_locks}
+    expected = {wallet: amount for wallet, amount in net.items() if amount != 0}
+    problems = [
+        f"wallet {wallet}: lock holds {held.get(wallet, 0)}, events give {expected.get(wallet, 0)}"
+        for wallet in sorted(set(held) | set(expected))
+        if held.get(wallet) != expected.get(wallet)
+    ]
+    return _finding("locks-match-history", problems, f"{len(held)} lock(s), {len(net)} wallet(s) ever locked")
+
+
 def wallet_links_match_history(s: Snapshot, history: History) -> Finding:
     linked = {e.data["wallet"] for e in history.named("WalletLinked")}
     live: set[str] = set()
@@ -320,12 +473,16 @@ SNAPSHOT_CHECKS: tuple[Callable[[Snapshot], Finding], ...] = (
     escrowed_quote_accounted,
     orders_within_budget,
     vaults_held_by_the_program,
-    withdrawals_follow_council_rules,
+    proposals_follow_council_rules,
+    locked_tokens_accounted,
 )
 HISTORY_CHECKS: tuple[Callable[[Snapshot, History], Finding], ...] = (
     fee_counters_match_history,
     revenue_matches_history,
     fills_match_history,
+    orders_match_history,
+    proposals_match_history,
+    locks_match_history,
     rewards_match_history,
     wallet_links_match_history,
 )

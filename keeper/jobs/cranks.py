@@ -1,6 +1,7 @@
 """The cranks the keeper turns. Each first asks the program, by simulation,
 whether the call would do anything: a no-op (price moved too little, too soon,
-nothing to allocate) sends no transaction and costs nothing."""
+nothing to allocate, a record still within its retention) sends no
+transaction and costs nothing."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from solders.pubkey import Pubkey
 
 from keeper.client import Aistm7Client
 from keeper.jobs import JobResult
+from keeper.state import NO_FEED, RECORD_RETENTION_SECS
 
 # Program answers that mean "nothing to do now", not a failure.
 REFRESH_NOOPS = {"BelowUpdateThreshold", "UpdateTooSoon"}
 EXECUTE_NOOPS = {"AllocationBelowMinimum"}
+CLOSE_NOOPS = {"RetentionNotElapsed", "RecordNotSettled"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,17 @@ async def _crank(client: Aistm7Client, job: str, ix: Instruction, noops: set[str
 
 
 async def refresh_requirement(client: Aistm7Client, prices: PriceAccounts) -> JobResult:
-    ix = client.refresh_requirement_ix(prices.token, prices.backup)
+    """With a backup feed in the config the program requires its price
+    account: the crank passes it, and refuses to run without it."""
+    found = await client.fetch_config()
+    if found is None:
+        raise ValueError("the program is not initialized")
+    backup = None
+    if found.data.oracle_params.backup_feed_id != NO_FEED:
+        if prices.backup is None:
+            raise ValueError("a backup feed is configured: the refresh crank needs its price account (--backup-price)")
+        backup = prices.backup
+    ix = client.refresh_requirement_ix(prices.token, backup)
     return await _crank(client, "refresh_requirement", ix, REFRESH_NOOPS)
 
 
@@ -66,4 +79,24 @@ async def close_expired_orders(client: Aistm7Client) -> JobResult:
             await client.send([client.close_expired_buy_order_ix(raw.id, found.data.quote_mint)])
             logger.bind(job="close_expired_orders").info("closed expired order {}", raw.id)
             txs += 1
+    return JobResult(txs=txs)
+
+
+async def close_settled_orders(client: Aistm7Client) -> JobResult:
+    """Close the keeper's own settled orders (and their escrows) once the
+    retention period passed: the rent comes back to the keeper. Orders another
+    keeper opened are left to it."""
+    found = await client.fetch_buyback()
+    if found is None:
+        return JobResult()
+    keeper = client.payer.pubkey()
+    now = await client.cluster_time()
+    txs = 0
+    for _, raw in await client.fetch_all("BuyOrder"):
+        settled = type(raw.status).__name__ != "Pending"
+        if raw.payer != keeper or not settled or now < raw.closed_at + RECORD_RETENTION_SECS:
+            continue
+        ix = client.close_buy_order_ix(raw.id, found.data.quote_mint, keeper)
+        result = await _crank(client, "close_settled_orders", ix, CLOSE_NOOPS)
+        txs += result.txs
     return JobResult(txs=txs)
