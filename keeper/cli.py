@@ -15,8 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 import typer
 from loguru import logger
+from solana.rpc.commitment import Confirmed
+from solana.rpc.types import TokenAccountOpts
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from spl.token.instructions import get_associated_token_address
 
 from keeper import daemon
 from keeper.audit.cli import audit_app
@@ -28,7 +31,7 @@ from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
-from keeper.views import fee_rows, requirement_dict
+from keeper.views import access_dict, fee_rows, requirement_dict, tokens
 from keeper.cli_common import AsJson, RpcUrl, with_client
 
 T = TypeVar("T")
@@ -38,6 +41,11 @@ config_app = typer.Typer(help="The program's config account.", no_args_is_help=T
 requirement_app = typer.Typer(help="The access requirement.", no_args_is_help=True)
 fees_app = typer.Typer(help="The service-fee schedule.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Links between wallets and off-chain users.", no_args_is_help=True)
+access_app = typer.Typer(
+    help="Tokens locked for access. verify_access counts only tokens locked in the program; unlocked ones "
+    "stop counting at once and can be withdrawn after the unlock cooldown (unlock_cooldown_secs, 24 h by default).",
+    no_args_is_help=True,
+)
 treasury_app = typer.Typer(help="The revenue-funded buy-order treasury.", no_args_is_help=True)
 revenue_app = typer.Typer(help="The keeper's revenue journal and its pushes on-chain.", no_args_is_help=True)
 orders_app = typer.Typer(help="Buy-orders.", no_args_is_help=True)
@@ -46,6 +54,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(requirement_app, name="requirement")
 app.add_typer(fees_app, name="fees")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(access_app, name="access")
 app.add_typer(treasury_app, name="treasury")
 app.add_typer(revenue_app, name="revenue")
 app.add_typer(orders_app, name="buy-orders")
@@ -55,6 +64,14 @@ app.add_typer(audit_app, name="audit")
 JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
+)
+WalletKeypairPath = typer.Option(
+    ..., "--keypair", envvar="AISTM7_WALLET_KEYPAIR", help="The wallet's keypair (solana-keygen JSON); it signs and pays."
+)
+TokenAccount = typer.Option(
+    None,
+    "--token-account",
+    help="The wallet's token account of the mint; default: its associated token account, else its only one.",
 )
 
 
@@ -227,6 +244,123 @@ def wallet_unlink(rpc_url: str = RpcUrl, keypair: Path = KeypairPath) -> None:
         return str((await client.send([client.disconnect_wallet_ix(client.payer.pubkey())])).signature)
 
     typer.echo(f"unlinked in {_run_with(rpc_url, keypair, send)}")
+
+
+async def _wallet_token(client: Aistm7Client, mint: Pubkey, given: Pubkey | None) -> Pubkey:
+    """The signing wallet's token account of `mint`: `given`, else its
+    associated one, else its only one."""
+    if given is not None:
+        return given
+    wallet = client.payer.pubkey()
+    found = await client.connection.get_token_accounts_by_owner(wallet, TokenAccountOpts(mint=mint), Confirmed)
+    accounts = [item.pubkey for item in found.value]
+    associated = get_associated_token_address(wallet, mint)
+    if associated in accounts:
+        return associated
+    if len(accounts) == 1:
+        return accounts[0]
+    held = "none" if not accounts else ", ".join(map(str, accounts))
+    raise typer.BadParameter(f"wallet {wallet} token accounts of mint {mint}: {held}; name one", param_hint="--token-account")
+
+
+@access_app.command("lock")
+def access_lock(
+    amount: str = typer.Argument(..., help="Tokens to lock, e.g. 150 or 150.5."),
+    token_account: Optional[str] = TokenAccount,
+    rpc_url: str = RpcUrl,
+    keypair: Path = WalletKeypairPath,
+) -> None:
+    """Lock tokens of the wallet (the keypair signs) in the program; they count toward its access at once."""
+    found, _ = _require_config(rpc_url)
+    config = found.data
+    units = _units(amount, config.mint_decimals)
+    source = _pubkey(token_account)
+
+    async def send(client: Aistm7Client) -> str:
+        account = await _wallet_token(client, config.mint, source)
+        result = await client.send([client.lock_tokens_ix(client.payer.pubkey(), config.mint, account, units)])
+        (event,) = client.events(result.logs)
+        locked = tokens(event.data.locked, config.mint_decimals)
+        return f"locked {tokens(units, config.mint_decimals)} tokens from {account} in {result.signature}; {locked} locked now"
+
+    typer.echo(_run_with(rpc_url, keypair, send))
+
+
+@access_app.command("unlock")
+def access_unlock(
+    amount: str = typer.Argument(..., help="Locked tokens to unlock, e.g. 50."),
+    rpc_url: str = RpcUrl,
+    keypair: Path = WalletKeypairPath,
+) -> None:
+    """Start unlocking tokens of the wallet (request_unlock); withdraw them after the cooldown.
+
+    They stop counting toward access at once and can be withdrawn with
+    `access withdraw` once the cooldown passed. A new request restarts the
+    cooldown of everything unlocking."""
+    found, _ = _require_config(rpc_url)
+    decimals = found.data.mint_decimals
+    units = _units(amount, decimals)
+
+    async def send(client: Aistm7Client) -> str:
+        result = await client.send([client.request_unlock_ix(client.payer.pubkey(), units)])
+        (event,) = client.events(result.logs)
+        return (
+            f"unlocking {tokens(units, decimals)} tokens in {result.signature}; {tokens(event.data.locked, decimals)} "
+            f"locked, {tokens(event.data.unlocking, decimals)} unlocking, withdrawable from {event.data.unlock_at}"
+        )
+
+    typer.echo(_run_with(rpc_url, keypair, send))
+
+
+@access_app.command("withdraw")
+def access_withdraw(
+    token_account: Optional[str] = TokenAccount,
+    rpc_url: str = RpcUrl,
+    keypair: Path = WalletKeypairPath,
+) -> None:
+    """Take back the unlocking tokens whose cooldown passed (withdraw_unlocked).
+
+    An emptied lock closes and its rent returns to the wallet."""
+    found, _ = _require_config(rpc_url)
+    config = found.data
+    destination = _pubkey(token_account)
+
+    async def send(client: Aistm7Client) -> str:
+        account = await _wallet_token(client, config.mint, destination)
+        result = await client.send([client.withdraw_unlocked_ix(client.payer.pubkey(), config.mint, account)])
+        (event,) = client.events(result.logs)
+        closed = "; the lock is empty and closed" if event.data.closed else ""
+        return f"withdrew {tokens(event.data.amount, config.mint_decimals)} tokens to {account} in {result.signature}{closed}"
+
+    typer.echo(_run_with(rpc_url, keypair, send))
+
+
+@access_app.command("show")
+def access_show(
+    wallet: str = typer.Argument(..., help="The wallet's public key."),
+    rpc_url: str = RpcUrl,
+    as_json: bool = AsJson,
+) -> None:
+    """A wallet's lock, the effective requirement, and whether it has access now.
+
+    `locked` counts toward access; `unlocking` does not and can be withdrawn
+    from `unlock_at`. `has_access` is what verify_access would answer now."""
+    owner = _pubkey(wallet)
+    assert owner is not None
+
+    async def read(client: Aistm7Client) -> dict[str, object] | None:
+        found = await client.fetch_config()
+        if found is None:
+            return None
+        lock = await client.fetch_access_lock(owner)
+        now = await client.cluster_time()
+        return access_dict(found.data, owner, None if lock is None else lock.data, now, found.slot)
+
+    shown = with_client(rpc_url, Keypair(), read)
+    if shown is None:
+        typer.echo(f"no config account at {rpc_url}: the program is not initialized", err=True)
+        raise typer.Exit(1)
+    _print(shown, as_json)
 
 
 async def _treasury(client: Aistm7Client) -> dict[str, object] | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from keeper.state import Config, ServiceFee
+from solders.pubkey import Pubkey
+
+from keeper.state import AccessLock, Config, ServiceFee
 
 
 def tokens(units: int, decimals: int) -> str:
@@ -38,6 +40,32 @@ def requirement_dict(config: Config, now: int, slot: int) -> dict[str, object]:
         "paused": config.paused,
         "override": None if override is None else {"units": override.amount, "expires_at": override.expires_at},
         "params": dict(vars(config.requirement_params)),
+    }
+
+
+def access_dict(config: Config, wallet: Pubkey, lock: AccessLock | None, now: int, slot: int) -> dict[str, object]:
+    """A wallet's lock and whether `verify_access` passes for it at `now`:
+    only `locked` counts, `unlocking` waits for `unlock_at`."""
+    decimals = config.mint_decimals
+    locked = 0 if lock is None else lock.locked
+    unlocking = 0 if lock is None else lock.unlocking
+    required = config.requirement.effective(now)
+    unlock_at = lock.unlock_at if lock is not None and lock.unlocking else None
+    return {
+        "slot": slot,
+        "cluster_time": now,
+        "wallet": str(wallet),
+        "locked_units": locked,
+        "locked_tokens": tokens(locked, decimals),
+        "unlocking_units": unlocking,
+        "unlocking_tokens": tokens(unlocking, decimals),
+        "unlock_at": unlock_at,
+        "withdrawable_units": 0 if lock is None else lock.withdrawable(now),
+        "required_units": required,
+        "required_tokens": None if required is None else tokens(required, decimals),
+        "paused": config.paused,
+        "has_access": not config.paused and required is not None and locked >= required,
+        "unlock_cooldown_secs": config.requirement_params.unlock_cooldown_secs,
     }
 
 
