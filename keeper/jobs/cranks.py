@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 
 from keeper.client import Aistm7Client
 from keeper.jobs import JobResult
-from keeper.state import NO_FEED, RECORD_RETENTION_SECS
+from keeper.state import NO_FEED, RECORD_RETENTION_SECS, BuyOrder
 
 # Program answers that mean "nothing to do now", not a failure.
 REFRESH_NOOPS = {"BelowUpdateThreshold", "UpdateTooSoon"}
@@ -91,12 +91,14 @@ async def close_settled_orders(client: Aistm7Client) -> JobResult:
         return JobResult()
     keeper = client.payer.pubkey()
     now = await client.cluster_time()
+    orders = [BuyOrder.decode(raw) for _, raw in await client.fetch_all("BuyOrder")]
+    due = [
+        order
+        for order in orders
+        if order.payer == keeper and order.status != "Pending" and now >= order.closed_at + RECORD_RETENTION_SECS
+    ]
     txs = 0
-    for _, raw in await client.fetch_all("BuyOrder"):
-        settled = type(raw.status).__name__ != "Pending"
-        if raw.payer != keeper or not settled or now < raw.closed_at + RECORD_RETENTION_SECS:
-            continue
-        ix = client.close_buy_order_ix(raw.id, found.data.quote_mint, keeper)
-        result = await _crank(client, "close_settled_orders", ix, CLOSE_NOOPS)
-        txs += result.txs
+    for order in due:
+        ix = client.close_buy_order_ix(order.id, found.data.quote_mint, keeper)
+        txs += (await _crank(client, "close_settled_orders", ix, CLOSE_NOOPS)).txs
     return JobResult(txs=txs)
