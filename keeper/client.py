@@ -786,12 +786,14 @@ class Aistm7Client:
         )
 
     def close_proposal_ix(self, proposal_id: int, proposer: Pubkey) -> Instruction:
-        """Close a settled proposal after the retention period; its rent goes back to `proposer`."""
+        """Close a settled, stale or expired proposal after the retention period;
+        its rent goes back to `proposer`."""
         return (
             self.program.methods["close_proposal"]
             .accounts(
                 {
                     "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
                     "proposal": addresses.proposal_pda(proposal_id, self.program_id),
                     "proposer": proposer,
                 }

@@ -293,6 +293,14 @@ pub struct CouncilChanged {
     pub proposals_stale_through: u64,
 }
 
+/// Quote sent to a settled order's escrow was returned to the quote vault
+/// before the escrow closed (it was never part of the order's budget).
+#[event]
+pub struct EscrowSwept {
+    pub order: u64,
+    pub amount: u64,
+}
+
 /// A settled record was closed and its rent returned to whoever paid it.
 #[event]
 pub struct AccountClosed {

@@ -234,6 +234,13 @@ async fn requirement_and_oracle_params_are_admin_only_and_checked() {
     let inverted = SetRequirementParamsArgs { min_tokens: Some(20_000), ..Default::default() };
     let result = p.env.send(&[admin_ix(&admin.pubkey(), params(inverted))], &[&admin]).await;
     assert_custom_error(result, Aistm7Error::InvalidParameter.into());
+    // Results must not outlive the tokens that backed them.
+    let short_cooldown = SetRequirementParamsArgs { unlock_cooldown_secs: Some(3_599), ..Default::default() };
+    let result = p.env.send(&[admin_ix(&admin.pubkey(), params(short_cooldown))], &[&admin]).await;
+    assert_custom_error(result, Aistm7Error::InvalidParameter.into());
+    let longer_pass = SetRequirementParamsArgs { pass_validity_secs: Some(86_401), ..Default::default() };
+    let result = p.env.send(&[admin_ix(&admin.pubkey(), params(longer_pass))], &[&admin]).await;
+    assert_custom_error(result, Aistm7Error::InvalidParameter.into());
     let same_feeds = SetOracleParamsArgs { backup_feed_id: Some(PRIMARY_FEED), ..Default::default() };
     let result = p
         .env

@@ -9,7 +9,7 @@ use aistm7::{
         SEED_TREASURY,
     },
     errors::Aistm7Error,
-    events::{AccountClosed, BuyOrderFilled, CircuitBreakerTripped, CouncilChanged, VaultWithdrawn},
+    events::{AccountClosed, BuyOrderFilled, EscrowSwept, CircuitBreakerTripped, CouncilChanged, VaultWithdrawn},
     instruction,
     state::{BuybackParams, Config, Proposal, ProposalAction, RequirementState},
     SetAuthoritiesArgs, SetTokenParamsArgs,
@@ -447,6 +447,11 @@ async fn the_council_rotates_only_through_itself_and_old_approvals_go_stale() {
     assert_custom_error(result, Aistm7Error::NotCouncilMember.into());
     let result = t.env.send(&[approve_proposal_ix(&newcomer.pubkey(), stale)], &[&newcomer]).await;
     assert_custom_error(result, Aistm7Error::ProposalStale.into());
+    // A stale proposal never passes: anyone may close it after the retention period.
+    let close = close_proposal_ix(stale, &admin.pubkey());
+    assert_custom_error(t.env.send(&[close.clone()], &[]).await, Aistm7Error::RetentionNotElapsed.into());
+    t.env.advance_time(7 * 86_400).await;
+    t.env.send(&[close], &[]).await.expect("stale and past retention");
 }
 
 #[tokio::test]
@@ -490,6 +495,9 @@ async fn settled_records_return_their_rent_to_whoever_paid_it_after_retention() 
     for (close, recipient) in closes.iter().zip([keeper.pubkey(), admin.pubkey(), collector.pubkey()]) {
         let before = t.env.ctx.banks_client.get_balance(recipient).await.unwrap();
         let logs = t.env.send(&[close.clone()], &[]).await.unwrap();
+        if recipient == keeper.pubkey() {
+            assert_eq!(events::<EscrowSwept>(&logs)[0].amount, 7);
+        }
         let closed = &events::<AccountClosed>(&logs)[0];
         let after = t.env.ctx.banks_client.get_balance(recipient).await.unwrap();
         assert_eq!((closed.rent_recipient, after - before), (recipient, closed.lamports));
@@ -616,6 +624,11 @@ async fn an_approved_proposal_expires_and_rechecks_its_destination() {
     let result = t.env.send(&[execute_withdraw_ix(late, quote_vault(), quote_mint, dest)], &[]).await;
     assert_custom_error(result, Aistm7Error::ProposalExpired.into());
     assert_eq!(t.env.token_balance(&dest).await, 0);
+    // An expired proposal is closed like a settled one, after the retention period.
+    let admin = t.keys[0].pubkey();
+    assert_custom_error(t.env.send(&[close_proposal_ix(late, &admin)], &[]).await, Aistm7Error::RetentionNotElapsed.into());
+    t.env.advance_time(7 * 86_400).await;
+    t.env.send(&[close_proposal_ix(late, &admin)], &[]).await.expect("expired and past retention");
 }
 
 #[tokio::test]

@@ -334,7 +334,12 @@ impl Treasury {
 pub fn close_proposal_ix(id: u64, proposer: &Pubkey) -> Instruction {
     ix(
         aistm7::ID,
-        accounts::CloseProposal { config: config_pda(), proposal: proposal_pda(id), proposer: *proposer },
+        accounts::CloseProposal {
+            config: config_pda(),
+            buyback: pda(&[SEED_BUYBACK]),
+            proposal: proposal_pda(id),
+            proposer: *proposer,
+        },
         instruction::CloseProposal {},
     )
 }

@@ -66,7 +66,7 @@ async fn token_2022_accounts_and_program_are_refused_on_every_token_instruction(
     let token_instructions = [
         "lock_tokens", "withdraw_unlocked", "deposit_treasury", "pay_service_fee", "charge_service_fee", "mint_to",
         "fund_rewards", "distribute_reward", "execute_buy_order", "fill_buy_order", "close_expired_buy_order",
-        "close_buy_order", "withdraw_quote", "create_proposal", "execute_proposal",
+        "close_buy_order", "withdraw_quote", "execute_proposal",
     ];
     assert_eq!(checked, token_instructions);
 }

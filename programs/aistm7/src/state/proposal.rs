@@ -77,10 +77,19 @@ impl Proposal {
         self.closed_at = now;
     }
 
-    /// Whether the settled proposal's retention period is over.
-    pub fn require_closable(&self, now: i64) -> Result<()> {
-        require!(self.status != ProposalStatus::Pending, Aistm7Error::RecordNotSettled);
-        require!(retention_over(self.closed_at, now), Aistm7Error::RetentionNotElapsed);
+    /// Whether the proposal can be closed at `now`: executed or cancelled
+    /// past the retention period, pending but `stale` (it can never pass),
+    /// or pending with its execution window over for the retention period.
+    pub fn require_closable(&self, now: i64, stale: bool) -> Result<()> {
+        let settled_at = match self.status {
+            ProposalStatus::Executed | ProposalStatus::Cancelled => self.closed_at,
+            ProposalStatus::Pending if stale => self.created_at,
+            ProposalStatus::Pending if self.executable_at != 0 => {
+                self.executable_at.saturating_add(PROPOSAL_EXECUTION_WINDOW_SECS)
+            }
+            ProposalStatus::Pending => return err!(Aistm7Error::RecordNotSettled),
+        };
+        require!(retention_over(settled_at, now), Aistm7Error::RetentionNotElapsed);
         Ok(())
     }
 }

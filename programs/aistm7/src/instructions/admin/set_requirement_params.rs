@@ -15,6 +15,8 @@ pub struct SetRequirementParamsArgs {
     pub update_threshold_bps: Option<u16>,
     pub min_update_interval_secs: Option<u32>,
     pub pass_validity_secs: Option<u32>,
+    /// Applies to unlocks requested from now on.
+    pub unlock_cooldown_secs: Option<u32>,
 }
 
 #[derive(Accounts)]
@@ -38,6 +40,7 @@ pub fn handler(ctx: Context<SetRequirementParams>, args: SetRequirementParamsArg
     new.update_threshold_bps = args.update_threshold_bps.unwrap_or(new.update_threshold_bps);
     new.min_update_interval_secs = args.min_update_interval_secs.unwrap_or(new.min_update_interval_secs);
     new.pass_validity_secs = args.pass_validity_secs.unwrap_or(new.pass_validity_secs);
+    new.unlock_cooldown_secs = args.unlock_cooldown_secs.unwrap_or(new.unlock_cooldown_secs);
     config.invariant()?;
 
     emit_event!(RequirementParamsUpdated {

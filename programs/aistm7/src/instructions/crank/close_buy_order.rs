@@ -4,7 +4,7 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 use crate::constants::{SEED_BUYBACK, SEED_CONFIG, SEED_ORDER, SEED_QUOTE_VAULT};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
-use crate::events::AccountClosed;
+use crate::events::{AccountClosed, EscrowSwept};
 use crate::state::{retention_over, BuyOrder, Buyback, Config, OrderStatus};
 use crate::vault::{close_vault, transfer_from_vault};
 
@@ -64,6 +64,7 @@ pub fn handler(ctx: Context<CloseBuyOrder>) -> Result<()> {
             a.escrow.amount,
             a.buyback.quote_decimals,
         )?;
+        emit_event!(EscrowSwept { order: a.order.id, amount: a.escrow.amount });
     }
     let lamports = a
         .order
