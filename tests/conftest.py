@@ -11,10 +11,12 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Iterator, Sequence
 
+import httpx
 import pytest
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -25,6 +27,7 @@ from xprocess import ProcessStarter
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy
+from keeper.errors import ProgramFailure
 from keeper.state import TOKEN, Authorities, OracleParams
 from keeper.token import create_token_account_ixs
 
@@ -172,3 +175,27 @@ async def token_account(client: Aistm7Client, admin: Keypair, mint: Pubkey, owne
         signers.append(admin)
     await client.send(ixs, signers)
     return account.pubkey()
+
+
+def advance(rpc_url: str, seconds: int) -> None:
+    """Move the local validator's clock forward (its `advanceClock` method)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
+    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
+
+
+async def expect_failure(name: str, pending: object) -> None:
+    """Await `pending` and assert it failed with the program error `name`."""
+    with pytest.raises(ProgramFailure, match=name) as raised:
+        await pending  # type: ignore[misc]
+    assert raised.value.name == name
+
+
+async def balance(client: Aistm7Client, account: Pubkey) -> int:
+    return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
+
+
+def aistm7(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run this checkout's `aistm7` command."""
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )

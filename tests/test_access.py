@@ -6,48 +6,25 @@ price having been applied."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import AsyncIterator
 
-import httpx
 import pytest
-from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment
-from keeper.errors import ProgramFailure
 from keeper.state import TOKEN, RequirementOverride
-from tests.conftest import ROOT, SOL, Roles, airdrop, token_account
+from tests.conftest import SOL, Roles, advance, airdrop, aistm7, balance, expect_failure, token_account
 
 REQUIRED = 100 * TOKEN
 COOLDOWN = 86_400
 
 
-def advance(rpc_url: str, seconds: int) -> None:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
-    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
-
-
-async def expect_failure(name: str, pending: object) -> None:
-    with pytest.raises(ProgramFailure, match=name) as raised:
-        await pending  # type: ignore[misc]
-    assert raised.value.name == name
-
-
-async def balance(client: Aistm7Client, account: Pubkey) -> int:
-    return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
-
-
 async def total_locked(client: Aistm7Client) -> int:
     return (await client.fetch_config()).data.total_locked  # type: ignore[union-attr]
-
-
-def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

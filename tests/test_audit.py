@@ -13,7 +13,6 @@ import hashlib
 import html
 import json
 import re
-import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -34,7 +33,7 @@ from keeper.client import Aistm7Client
 from keeper.deploy import deploy, deploy_buyback
 from keeper.state import TOKEN, BuybackParams, OracleParams, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-from tests.conftest import INITIAL_SUPPLY, PRIMARY_FEED, ROOT, SOL, Roles, _fund, airdrop, launch_validator, token_account
+from tests.conftest import INITIAL_SUPPLY, PRIMARY_FEED, SOL, Roles, _fund, airdrop, aistm7, launch_validator, token_account
 from tests.test_buyback import USD_ZAR_FEED, advance
 
 ZAR = 100
@@ -50,12 +49,6 @@ class Scenario:
     order_id: int
     fill: dict[str, Any]
     opened: dict[str, Any]
-
-
-def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 async def _play(rpc_url: str, deployer: Keypair, roles: Roles) -> Scenario:

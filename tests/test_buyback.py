@@ -9,9 +9,7 @@ import json
 import subprocess
 from dataclasses import dataclass
 
-import httpx
 import pytest
-from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.constants import MINT_LEN
@@ -19,10 +17,9 @@ from spl.token.constants import MINT_LEN
 from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment, deploy_buyback
-from keeper.errors import ProgramFailure
 from keeper.state import TOKEN, BuybackParams, SetCouncil, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, airdrop, token_account
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, balance, expect_failure, token_account
 
 USD_ZAR_FEED = bytes([0xC3]) * 32
 ZAR = 100
@@ -64,21 +61,6 @@ def treasury(rpc_url: str, deployer: Keypair, deployment: Deployment, roles: Rol
 
     asyncio.run(run())
     return Treasury(quote.pubkey(), council, Keypair(), Keypair())
-
-
-def advance(rpc_url: str, seconds: int) -> None:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
-    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
-
-
-async def expect_failure(name: str, pending: object) -> None:
-    with pytest.raises(ProgramFailure, match=name) as raised:
-        await pending  # type: ignore[misc]
-    assert raised.value.name == name
-
-
-async def balance(client: Aistm7Client, account: Pubkey) -> int:
-    return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
 
 
 async def set_prices(

@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 
-import httpx
-import pytest
 from loguru import logger
-from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy
-from keeper.errors import ProgramFailure
 from keeper.state import DEFAULT_SERVICES, TOKEN
 from keeper.token import approve_ix
-from tests.conftest import INITIAL_SUPPLY, ROOT, SOL, Roles, airdrop, token_account
-
-
-def advance(rpc_url: str, seconds: int) -> None:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
-    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
-
-
-async def balance(client: Aistm7Client, account: Pubkey) -> int:
-    return int((await client.connection.get_token_account_balance(account, Confirmed)).value.amount)
-
-
-async def expect_failure(name: str, pending: object) -> None:
-    with pytest.raises(ProgramFailure, match=name) as raised:
-        await pending  # type: ignore[misc]
-    assert raised.value.name == name
-
-
-def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=60)
+from tests.conftest import INITIAL_SUPPLY, SOL, Roles, advance, airdrop, aistm7, balance, expect_failure, token_account
 
 
 async def test_deploying_again_changes_nothing_and_says_so(

@@ -10,7 +10,6 @@ import struct
 import subprocess
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -19,7 +18,7 @@ from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment
 from keeper.errors import ProgramFailure
 from keeper.state import RequirementOverride, RequirementState
-from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, SOL, Roles, airdrop, token_account
+from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, expect_failure, token_account
 
 TOKEN = 10**8
 
@@ -33,11 +32,6 @@ class Feeds:
 @pytest.fixture(scope="module")
 def feeds() -> Feeds:
     return Feeds(Keypair(), Keypair())
-
-
-def advance(rpc_url: str, seconds: int) -> None:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
-    assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
 
 
 async def write(client: Aistm7Client, account: Keypair, feed: bytes, price: int, age: int = 0, **kw: int) -> None:
@@ -63,12 +57,6 @@ async def state(client: Aistm7Client) -> RequirementState:
     found = await client.fetch_config()
     assert found is not None
     return found.data.requirement
-
-
-async def expect_failure(name: str, pending: object) -> None:
-    with pytest.raises(ProgramFailure, match=name) as raised:
-        await pending  # type: ignore[misc]
-    assert raised.value.name == name
 
 
 async def test_bad_prices_are_rejected_by_name_and_change_nothing(

@@ -26,7 +26,7 @@ from keeper.journal import InvalidRevenue, Journal, RevenueEvent, parse_amount
 from keeper.state import BuybackParams, OracleParams
 from keeper.token import create_mint_ixs
 from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, sign
-from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _free_port, _fund, launch_validator
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _free_port, _fund, aistm7, launch_validator
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,6 @@ def test_amounts_and_events_are_checked_before_they_are_journaled(tmp_path: Path
     assert journal.add([RevenueEvent.checked("INV-1", "other", "10")]) == (1, 0)
     assert journal.add([RevenueEvent.checked("INV-1", "course_sale", "99")]) == (0, 1)
     assert journal.totals()["total"] == 1_000
-
-
-def aistm7(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=120)
 
 
 def test_a_bad_csv_row_refuses_the_whole_file(tmp_path: Path) -> None:

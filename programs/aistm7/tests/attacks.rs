@@ -5,7 +5,7 @@
 use aistm7::{
     accounts,
     constants::{
-        SEED_BUYBACK_VAULT, SEED_CHARGE, SEED_FEE_DELEGATE, SEED_LINK, SEED_LOCK_VAULT, SEED_MINT_AUTHORITY, SEED_QUOTE_VAULT,
+        SEED_BUYBACK_VAULT, SEED_CHARGE, SEED_FEE_DELEGATE, SEED_LINK, SEED_LOCK_VAULT, SEED_QUOTE_VAULT,
         SEED_TREASURY,
     },
     errors::Aistm7Error,
@@ -635,17 +635,7 @@ async fn an_approved_proposal_expires_and_rechecks_its_destination() {
 async fn minting_into_a_vault_other_than_the_treasury_is_refused() {
     let Initialized { mut env, keys, mint } = initialized().await;
     let admin = keys[0].insecure_clone();
-    let payer = env.payer().pubkey();
-    let handover = spl_token::instruction::set_authority(
-        &spl_token::ID,
-        &mint,
-        Some(&pda(&[SEED_MINT_AUTHORITY])),
-        spl_token::instruction::AuthorityType::MintTokens,
-        &payer,
-        &[],
-    )
-    .unwrap();
-    env.send(&[handover], &[]).await.unwrap();
+    env.hand_mint_authority_to_program(&mint).await;
 
     let into_locks = mint_to_ix(&admin.pubkey(), &mint, &vault_pda(SEED_LOCK_VAULT, &mint), TOKEN);
     assert_custom_error(env.send(&[into_locks], &[&admin]).await, Aistm7Error::ProgramOwnedDestination.into());

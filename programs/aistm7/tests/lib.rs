@@ -248,6 +248,21 @@ impl Env {
         )
     }
 
+    /// Make the program's PDA the mint authority of `mint` (the payer's until then).
+    pub async fn hand_mint_authority_to_program(&mut self, mint: &Pubkey) {
+        let payer = self.ctx.payer.pubkey();
+        let handover = spl_token::instruction::set_authority(
+            &spl_token::ID,
+            mint,
+            Some(&pda(&[SEED_MINT_AUTHORITY])),
+            spl_token::instruction::AuthorityType::MintTokens,
+            &payer,
+            &[],
+        )
+        .unwrap();
+        self.send(&[handover], &[]).await.unwrap();
+    }
+
     /// A new mint with `decimals`, minted by the payer.
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
         self.create_mint_with(&spl_token::ID, decimals, None).await

@@ -1,6 +1,6 @@
 use aistm7::{
     accounts,
-    constants::{SEED_LINK, SEED_MINT_AUTHORITY, SEED_REWARD_VAULT},
+    constants::{SEED_LINK, SEED_REWARD_VAULT},
     errors::Aistm7Error,
     events::{RewardPaid, TokensMinted, WalletLinked, WalletUnlinked},
     instruction,
@@ -22,17 +22,7 @@ async fn admin_mints_through_the_program_pda_up_to_the_max_supply() {
     let result = env.send(&[mint_to_ix(&admin.pubkey(), &mint, &holder, TOKEN)], &[&admin]).await;
     assert_custom_error(result, Aistm7Error::MintAuthorityNotProgram.into());
 
-    let payer = env.payer();
-    let hand_over = spl_token::instruction::set_authority(
-        &spl_token::ID,
-        &mint,
-        Some(&pda(&[SEED_MINT_AUTHORITY])),
-        spl_token::instruction::AuthorityType::MintTokens,
-        &payer.pubkey(),
-        &[],
-    )
-    .unwrap();
-    env.send(&[hand_over], &[]).await.unwrap();
+    env.hand_mint_authority_to_program(&mint).await;
 
     let stranger = Keypair::new();
     let result = env.send(&[mint_to_ix(&stranger.pubkey(), &mint, &holder, TOKEN)], &[&stranger]).await;

@@ -5,7 +5,7 @@
 
 use aistm7::{
     accounts,
-    constants::{SEED_FEE_DELEGATE, SEED_LINK, SEED_MINT_AUTHORITY, SEED_QUOTE_VAULT},
+    constants::{SEED_FEE_DELEGATE, SEED_LINK, SEED_QUOTE_VAULT},
     instruction,
     state::{ProposalAction, RevenueEntry, RevenueSource},
     SetRequirementParamsArgs, SetTokenParamsArgs,
@@ -94,17 +94,7 @@ pub async fn world() -> World {
     t.env.send(&[cancel_proposal_ix(&guardian.pubkey(), cancelled)], &[guardian]).await.unwrap();
     let pending = t.propose_and_approve(action, Some(destination), 1).await;
 
-    let payer = t.env.payer().pubkey();
-    let handover = spl_token::instruction::set_authority(
-        &spl_token::ID,
-        &mint,
-        Some(&pda(&[SEED_MINT_AUTHORITY])),
-        spl_token::instruction::AuthorityType::MintTokens,
-        &payer,
-        &[],
-    )
-    .unwrap();
-    t.env.send(&[handover], &[]).await.unwrap();
+    t.env.hand_mint_authority_to_program(&mint).await;
     // Past the unlock cooldown, the time-lock, the orders' expiry and the retention.
     t.env.advance_time(8 * 86_400).await;
 
