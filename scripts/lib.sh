@@ -25,9 +25,40 @@ build_binaries() {
   printf '%s' "$ROOT" > "$marker"
 }
 
+# Checkouts share the target directory, and cargo names our own crates'
+# outputs the same whichever checkout builds them: one checkout at a time
+# builds there and uses what it built (file descriptor 9 holds the lock, for
+# this process and its children). A second checkout waits, saying so.
+lock_target_dir() {
+  [[ -n "${AISTM7_TARGET_LOCKED:-}" ]] && return
+  mkdir -p "$CARGO_TARGET_DIR"
+  exec 9>"$CARGO_TARGET_DIR/.checkout.lock"
+  if ! flock -n 9; then
+    log "waiting for another checkout that builds or runs from $CARGO_TARGET_DIR"
+    flock 9
+  fi
+  export AISTM7_TARGET_LOCKED=1
+}
+
+# Give the lock back (after copying out what a long run needs).
+unlock_target_dir() {
+  exec 9>&-
+  unset AISTM7_TARGET_LOCKED
+}
+
+# A copy of the local validator this checkout built, to run without holding
+# the lock (another checkout may rebuild the shared one meanwhile).
+own_localnet_bin() {
+  local own="$AISTM7_VENV/bin/aistm7-localnet"
+  mkdir -p "$(dirname "$own")"
+  cp -f "$AISTM7_LOCALNET_BIN" "$own.tmp" && mv -f "$own.tmp" "$own"
+  printf '%s' "$own"
+}
+
 # Run scripts/setup unless its last run matches the current inputs, then bring
 # the binaries up to date with this checkout's sources.
 ensure_setup() {
+  lock_target_dir
   if ! "$ROOT/scripts/setup" --check >/dev/null 2>&1; then
     "$ROOT/scripts/setup"
   fi

@@ -206,3 +206,20 @@ def test_recent_prioritization_fees_reflect_the_price_paid(rpc_url: str, deploye
     fees = rpc(rpc_url, "getRecentPrioritizationFees", [str(receiver)])["result"]
 
     assert 4_321 in [entry["prioritizationFee"] for entry in fees]
+
+
+def test_browsers_may_call_it_from_any_origin(rpc_url: str) -> None:
+    """CORS as solana-test-validator answers it: a preflight names the methods
+    and echoes the requested headers; answers allow any origin."""
+    origin = {"Origin": "http://dapp.example"}
+    asked = {**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type, solana-client"}
+    preflight = httpx.options(rpc_url, headers=asked, timeout=30)
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"] == "OPTIONS, POST"
+    assert preflight.headers["access-control-allow-headers"] == "content-type, solana-client"
+    assert preflight.headers["access-control-max-age"] == "86400"
+
+    reply = httpx.post(rpc_url, headers=origin, json={"jsonrpc": "2.0", "id": 1, "method": "getSlot"}, timeout=30)
+    assert reply.headers["access-control-allow-origin"] == "*"
+    assert isinstance(reply.json()["result"], int)

@@ -56,8 +56,36 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     response
 }
 
+/// How long a browser may cache a preflight answer (solana-test-validator's).
+const CORS_MAX_AGE_SECS: &str = "86400";
+
+/// CORS as solana-test-validator answers it (any origin): a preflight gets
+/// the methods and the headers the browser asked for; every answer allows
+/// any origin, so browser dApps and explorers can call the node.
+fn preflight(request: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let mut response = text(StatusCode::OK, "");
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header::HeaderValue::from_static("OPTIONS, POST"));
+    let requested = request.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        requested.unwrap_or_else(|| header::HeaderValue::from_static("content-type")),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, header::HeaderValue::from_static(CORS_MAX_AGE_SECS));
+    response
+}
+
 async fn respond(chain: Arc<Chain>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let response = match (request.method(), request.uri().path()) {
+    let mut response = answer(chain, request).await;
+    response
+        .headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+async fn answer(chain: Arc<Chain>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    match (request.method(), request.uri().path()) {
+        (&Method::OPTIONS, _) => preflight(&request),
         (&Method::GET, "/health") => text(StatusCode::OK, "ok"),
         (&Method::POST, _) => match Limited::new(request.into_body(), MAX_REQUEST_BODY).collect().await {
             Err(e) if e.is::<LengthLimitError>() => text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
@@ -80,6 +108,5 @@ async fn respond(chain: Arc<Chain>, request: Request<Incoming>) -> Result<Respon
             StatusCode::METHOD_NOT_ALLOWED,
             "Used HTTP Method is not allowed. POST or OPTIONS is required",
         ),
-    };
-    Ok(response)
+    }
 }
