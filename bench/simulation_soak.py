@@ -89,8 +89,12 @@ def soak(url: str, seconds: float, clients: int) -> SoakResult:
     result = SoakResult(seconds, clients)
     payer = Keypair()
     with httpx.Client(timeout=STALL_SECS) as http:
-        _rpc(http, url, "requestAirdrop", str(payer.pubkey()), 10**10)
-        first_slot = int(_rpc(http, url, "getSlot"))
+        try:
+            _rpc(http, url, "requestAirdrop", str(payer.pubkey()), 10**10)
+            first_slot = int(_rpc(http, url, "getSlot"))
+        except (httpx.HTTPError, RuntimeError) as exc:
+            result.stalls.append(f"before the soak: {exc!r}"[:200])
+            return result
     stop = time.monotonic() + seconds
     lock = threading.Lock()
 
@@ -114,7 +118,10 @@ def soak(url: str, seconds: float, clients: int) -> SoakResult:
     for thread in threads:
         thread.join(seconds + 2 * STALL_SECS)
     with httpx.Client(timeout=STALL_SECS) as http:
-        result.slots = int(_rpc(http, url, "getSlot")) - first_slot
+        try:
+            result.slots = int(_rpc(http, url, "getSlot")) - first_slot
+        except (httpx.HTTPError, RuntimeError) as exc:
+            result.stalls.append(f"getSlot after the soak: {exc!r}"[:200])
     return result
 
 

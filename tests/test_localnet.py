@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import struct
 import time
 from typing import Any
 
 import httpx
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed
-from solana.rpc.types import MemcmpOpts
+from solana.rpc.commitment import Confirmed, Finalized
+from solana.rpc.types import MemcmpOpts, TokenAccountOpts
+from spl.token import instructions as spl_token
+from spl.token.constants import TOKEN_PROGRAM_ID
 from solders.compute_budget import set_compute_unit_price
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -25,6 +28,7 @@ from bench.simulation_soak import soak
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment
+from tests.conftest import SOL, Roles, advance, airdrop, token_account
 
 CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 
@@ -38,6 +42,11 @@ def call(rpc_url: str, body: Any) -> dict[str, Any]:
 
 def rpc(rpc_url: str, method: str, *params: Any) -> dict[str, Any]:
     return call(rpc_url, {"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)})
+
+
+def rpc_error(rpc_url: str, method: str, *params: Any) -> dict[str, Any]:
+    error: dict[str, Any] = rpc(rpc_url, method, *params)["error"]
+    return error
 
 
 def test_malformed_requests_get_json_rpc_errors_and_the_server_keeps_serving(rpc_url: str) -> None:
@@ -234,3 +243,58 @@ def test_simulations_back_to_back_from_four_clients_never_wedge(rpc_url: str) ->
     assert result.stalls == []
     assert len(result.latencies) > 100
     assert result.slots > 100
+
+
+async def test_cluster_and_block_methods_parse_in_solana_py(rpc_url: str, client: Aistm7Client, deployment: Deployment) -> None:
+    """Methods wallets and explorers call, parsed by solana-py/solders into
+    agave's response types (a shape they do not know fails to parse)."""
+    rpc = AsyncClient(rpc_url)
+    try:
+        identity = (await rpc.get_identity()).value.identity
+        assert (await rpc.get_slot_leader()).value == identity
+        (node,) = [json.loads(node.to_json()) for node in (await rpc.get_cluster_nodes()).value]
+        assert (node["pubkey"], node["rpc"]) == (str(identity), rpc_url.removeprefix("http://"))
+        schedule = (await rpc.get_epoch_schedule()).value
+        assert schedule.slots_per_epoch > 0
+        leaders = (await rpc.get_leader_schedule()).value
+        in_epoch = (await rpc.get_epoch_info()).value.slots_in_epoch
+        assert leaders is not None and list(leaders) == [identity] and leaders[identity] == list(range(in_epoch))
+        assert (await rpc.get_transaction_count()).value > 0
+        supply = (await rpc.get_supply()).value
+        assert supply.total == supply.circulating + supply.non_circulating > 0
+        assert (await rpc.get_inflation_governor()).value.initial > 0
+        assert (await rpc.get_inflation_rate()).value.epoch == (await rpc.get_epoch_info()).value.epoch
+        assert (await rpc.get_first_available_block()).value == 0
+        assert (await rpc.get_minimum_ledger_slot()).value == 0
+
+        # Blocks: every frozen slot up to the root; jumped-over slots are skipped.
+        before = (await rpc.get_slot()).value
+        advance(rpc_url, 10)
+        await asyncio.sleep(1)
+        root = (await rpc.get_slot(Finalized)).value
+        blocks = (await rpc.get_blocks(0)).value
+        assert blocks[0] == 0 and blocks[-1] <= root and blocks == sorted(blocks)
+        skipped = next(slot for slot in range(before, root) if slot not in blocks)
+        assert (await rpc.get_block_time(blocks[-1])).value is not None
+        assert rpc_error(rpc_url, "getBlockTime", skipped)["code"] == -32007
+        assert rpc_error(rpc_url, "getBlockTime", root + 1_000)["code"] == -32004
+        assert (await rpc.get_blocks(before, before + 5)).value == [s for s in blocks if before <= s <= before + 5]
+        assert (await rpc.get_block_commitment(blocks[-1])).value.total_stake > 0
+    finally:
+        await rpc.close()
+
+
+async def test_token_accounts_by_delegate(rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
+    delegate = Keypair().pubkey()
+    owner = Keypair()
+    await airdrop(client, owner.pubkey(), SOL)
+    account = await token_account(client, roles.admin, deployment.mint, owner.pubkey(), 5)
+    approve = spl_token.approve(
+        spl_token.ApproveParams(TOKEN_PROGRAM_ID, account, delegate, owner.pubkey(), 3)
+    )
+    await client.send([approve], [owner])
+
+    found = await client.connection.get_token_accounts_by_delegate(delegate, TokenAccountOpts(mint=deployment.mint))
+    assert [keyed.pubkey for keyed in found.value] == [account]
+    nobody = await client.connection.get_token_accounts_by_delegate(Keypair().pubkey(), TokenAccountOpts(mint=deployment.mint))
+    assert nobody.value == []

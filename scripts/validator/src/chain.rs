@@ -74,6 +74,8 @@ struct History {
     by_address: HashMap<Pubkey, Vec<Signature>>,
     /// Per slot: (compute-unit price, write-locked keys) of each transaction.
     fees: VecDeque<(Slot, Vec<(u64, Vec<Pubkey>)>)>,
+    /// Slots that hold a block (frozen banks), ascending; the others were skipped.
+    blocks: Vec<Slot>,
 }
 
 pub struct Chain {
@@ -154,7 +156,7 @@ impl Chain {
     /// the root: `Bank::new_from_parent` waits for the program cache, which a
     /// simulation may hold while it waits to read BankForks.
     pub fn advance(&self, slots: u64) -> Slot {
-        let _writer = self.lock();
+        let mut history = self.lock();
         let target = self.bank().slot() + slots;
         loop {
             let parent = self.bank();
@@ -162,6 +164,7 @@ impl Chain {
             let slot = target.min(next_epoch);
             parent.fill_bank_with_ticks_for_tests();
             parent.freeze();
+            history.blocks.push(parent.slot());
             let child = Bank::new_from_parent(parent.clone(), &self.collector, slot);
             self.set_clock(&child);
             let mut forks = self.forks.write().unwrap();
@@ -180,12 +183,33 @@ impl Chain {
     /// per slot. (The runtime's own estimate drifts without votes.)
     fn set_clock(&self, bank: &Bank) {
         let mut clock = bank.clock();
-        let elapsed = (bank.slot() as u128 * bank.ns_per_slot / 1_000_000_000) as i64;
-        clock.unix_timestamp = self.genesis_time + elapsed;
+        clock.unix_timestamp = self.time_of(bank.slot(), bank.ns_per_slot);
         if bank.slot() == bank.epoch_schedule().get_first_slot_in_epoch(bank.epoch()) {
             clock.epoch_start_timestamp = clock.unix_timestamp;
         }
         bank.set_sysvar_for_tests(&clock);
+    }
+
+    fn time_of(&self, slot: Slot, ns_per_slot: u128) -> i64 {
+        self.genesis_time + (slot as u128 * ns_per_slot / 1_000_000_000) as i64
+    }
+
+    /// The unix time of the block at `slot`, or `None` when `slot` was skipped.
+    pub fn block_time(&self, slot: Slot) -> Option<i64> {
+        let is_block = self.lock().blocks.binary_search(&slot).is_ok();
+        is_block.then(|| self.time_of(slot, self.bank().ns_per_slot))
+    }
+
+    /// Block slots from `start` to `end` (inclusive), at most `limit`.
+    pub fn blocks(&self, start: Slot, end: Slot, limit: usize) -> Vec<Slot> {
+        let history = self.lock();
+        let from = history.blocks.partition_point(|slot| *slot < start);
+        history.blocks[from..].iter().copied().take_while(|slot| *slot <= end).take(limit).collect()
+    }
+
+    /// The node's identity, which leads every slot.
+    pub fn identity(&self) -> Pubkey {
+        self.collector
     }
 
     /// Move the clock forward by at least `seconds` (whole slots).

@@ -4,7 +4,12 @@
 //! burst of keep-alive connections is served at once. The Bank API is
 //! synchronous, so each request's work runs on tokio's blocking pool.
 
-use std::{convert::Infallible, net::TcpListener, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    net::{SocketAddr, TcpListener},
+    sync::Arc,
+    time::Duration,
+};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -22,6 +27,7 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 /// Serve until the process ends.
 pub fn serve(listener: TcpListener, chain: Arc<Chain>) -> Result<(), String> {
+    let rpc_address = listener.local_addr().map_err(|e| format!("listener: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("rpc")
         .enable_io()
@@ -42,7 +48,7 @@ pub fn serve(listener: TcpListener, chain: Arc<Chain>) -> Result<(), String> {
             };
             let chain = Arc::clone(&chain);
             tokio::spawn(async move {
-                let service = service_fn(move |request| respond(Arc::clone(&chain), request));
+                let service = service_fn(move |request| respond(Arc::clone(&chain), rpc_address, request));
                 // The client may go away mid-request; nothing to do about it.
                 let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
@@ -75,15 +81,19 @@ fn preflight(request: &Request<Incoming>) -> Response<Full<Bytes>> {
     response
 }
 
-async fn respond(chain: Arc<Chain>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let mut response = answer(chain, request).await;
+async fn respond(
+    chain: Arc<Chain>,
+    rpc_address: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut response = answer(chain, rpc_address, request).await;
     response
         .headers_mut()
         .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
     Ok(response)
 }
 
-async fn answer(chain: Arc<Chain>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(chain: Arc<Chain>, rpc_address: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::OPTIONS, _) => preflight(&request),
         (&Method::GET, "/health") => text(StatusCode::OK, "ok"),
@@ -92,7 +102,7 @@ async fn answer(chain: Arc<Chain>, request: Request<Incoming>) -> Response<Full<
             Err(e) => text(StatusCode::BAD_REQUEST, format!("could not read body: {e}")),
             Ok(body) => {
                 let body = body.to_bytes();
-                match tokio::task::spawn_blocking(move || rpc::handle_body(&chain, &body).to_string()).await {
+                match tokio::task::spawn_blocking(move || rpc::handle_body(&chain, rpc_address, &body).to_string()).await {
                     Ok(reply) => {
                         let mut response = text(StatusCode::OK, reply);
                         response

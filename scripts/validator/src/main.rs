@@ -92,7 +92,7 @@ fn run(args: Args) -> Result<(), String> {
 
     if !args.quiet {
         println!("Ledger location: {}", args.ledger.display());
-        println!("Identity: {}", chain.faucet().pubkey());
+        println!("Identity: {}", chain.identity());
         println!("Genesis Hash: {}", chain.genesis_hash());
         println!("Version: {} (aistm7-localnet {})", rpc::API_VERSION, env!("CARGO_PKG_VERSION"));
     }

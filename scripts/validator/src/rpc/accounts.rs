@@ -199,12 +199,26 @@ enum TokenAccountsFilter {
 
 pub fn get_token_accounts_by_owner(chain: &Chain, params: &Params) -> RpcResult {
     let owner = pubkey_param(params, 0, "owner")?;
+    token_accounts_where(chain, params, vec![Compiled::Memcmp(32, owner.to_bytes().to_vec())])
+}
+
+/// Offset of an SPL Token account's `delegate` (a `COption<Pubkey>`: u32 tag, key).
+const DELEGATE_OFFSET: usize = 72;
+
+pub fn get_token_accounts_by_delegate(chain: &Chain, params: &Params) -> RpcResult {
+    let delegate = pubkey_param(params, 0, "delegate")?;
+    let mut some_delegate = 1u32.to_le_bytes().to_vec();
+    some_delegate.extend_from_slice(&delegate.to_bytes());
+    token_accounts_where(chain, params, vec![Compiled::Memcmp(DELEGATE_OFFSET, some_delegate)])
+}
+
+/// The token accounts matching `matches`, under the (mint | programId)
+/// filter and config of params 1 and 2.
+fn token_accounts_where(chain: &Chain, params: &Params, matches: Vec<Compiled>) -> RpcResult {
     let filter: TokenAccountsFilter = params.required(1, "filter")?;
     let config: AccountConfig = params.optional(2, "config")?;
-    let mut filters = vec![
-        Compiled::DataSize(spl_token::state::Account::LEN),
-        Compiled::Memcmp(32, owner.to_bytes().to_vec()),
-    ];
+    let mut filters = vec![Compiled::DataSize(spl_token::state::Account::LEN)];
+    filters.extend(matches);
     match filter {
         TokenAccountsFilter::Mint(mint) => {
             let mint: Pubkey = parse(&mint, "mint")?;

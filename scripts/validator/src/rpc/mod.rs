@@ -2,11 +2,15 @@
 //! agave uses, and the method table.
 
 mod accounts;
+mod blocks;
 mod cluster;
 mod encoding;
 mod transactions;
 
+use std::net::SocketAddr;
+
 use serde::de::DeserializeOwned;
+use solana_rpc_client_api::custom_error::RpcCustomError;
 use serde_json::{json, Value};
 
 use crate::chain::Chain;
@@ -81,12 +85,25 @@ pub fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, RpcError
 }
 
 /// `{"context": {...}, "value": value}` at `slot`.
+/// A response type of agave's (solana-rpc-client-api) as JSON.
+pub fn to_value(response: impl serde::Serialize) -> RpcResult {
+    serde_json::to_value(response).map_err(|e| RpcError::new(INTERNAL_ERROR, format!("encoding the response: {e}")))
+}
+
+/// agave's custom errors (block not available, slot skipped...) as sent on the wire.
+impl From<RpcCustomError> for RpcError {
+    fn from(error: RpcCustomError) -> Self {
+        let error = jsonrpc_core::Error::from(error);
+        RpcError { code: error.code.code(), message: error.message, data: error.data.map(|data| json!(data)) }
+    }
+}
+
 pub fn with_context(slot: u64, value: Value) -> Value {
     json!({ "context": { "slot": slot, "apiVersion": API_VERSION }, "value": value })
 }
 
 /// Answer one HTTP body: a single request or a batch.
-pub fn handle_body(chain: &Chain, body: &[u8]) -> Value {
+pub fn handle_body(chain: &Chain, rpc_address: SocketAddr, body: &[u8]) -> Value {
     let request: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(e) => return error_response(Value::Null, RpcError::new(PARSE_ERROR, format!("Parse error: {e}"))),
@@ -95,12 +112,12 @@ pub fn handle_body(chain: &Chain, body: &[u8]) -> Value {
         Value::Array(batch) if batch.is_empty() => {
             error_response(Value::Null, RpcError::new(INVALID_REQUEST, "Invalid request: empty batch"))
         }
-        Value::Array(batch) => Value::Array(batch.into_iter().map(|r| handle_request(chain, r)).collect()),
-        single => handle_request(chain, single),
+        Value::Array(batch) => Value::Array(batch.into_iter().map(|r| handle_request(chain, rpc_address, r)).collect()),
+        single => handle_request(chain, rpc_address, single),
     }
 }
 
-fn handle_request(chain: &Chain, request: Value) -> Value {
+fn handle_request(chain: &Chain, rpc_address: SocketAddr, request: Value) -> Value {
     let Value::Object(mut fields) = request else {
         return error_response(Value::Null, RpcError::new(INVALID_REQUEST, "Invalid request"));
     };
@@ -110,7 +127,7 @@ fn handle_request(chain: &Chain, request: Value) -> Value {
         Some(Value::String(method)) if version_ok => method,
         _ => return error_response(id, RpcError::new(INVALID_REQUEST, "Invalid request")),
     };
-    let result = Params::from_value(fields.remove("params")).and_then(|params| call(chain, &method, &params));
+    let result = Params::from_value(fields.remove("params")).and_then(|params| call(chain, rpc_address, &method, &params));
     match result {
         Ok(result) => json!({ "jsonrpc": "2.0", "result": result, "id": id }),
         Err(error) => error_response(id, error),
@@ -125,7 +142,7 @@ fn error_response(id: Value, error: RpcError) -> Value {
     json!({ "jsonrpc": "2.0", "error": body, "id": id })
 }
 
-fn call(chain: &Chain, method: &str, params: &Params) -> RpcResult {
+fn call(chain: &Chain, rpc_address: SocketAddr, method: &str, params: &Params) -> RpcResult {
     match method {
         "getHealth" => cluster::get_health(),
         "getVersion" => cluster::get_version(),
@@ -134,6 +151,20 @@ fn call(chain: &Chain, method: &str, params: &Params) -> RpcResult {
         "getBlockHeight" => cluster::get_block_height(chain),
         "getEpochInfo" => cluster::get_epoch_info(chain),
         "getGenesisHash" => cluster::get_genesis_hash(chain),
+        "getEpochSchedule" => cluster::get_epoch_schedule(chain),
+        "getTransactionCount" => cluster::get_transaction_count(chain),
+        "getSupply" => cluster::get_supply(chain, params),
+        "getInflationGovernor" => cluster::get_inflation_governor(chain),
+        "getInflationRate" => cluster::get_inflation_rate(chain),
+        "getSlotLeader" => cluster::get_slot_leader(chain),
+        "getSlotLeaders" => cluster::get_slot_leaders(chain, params),
+        "getLeaderSchedule" => cluster::get_leader_schedule(chain),
+        "getClusterNodes" => cluster::get_cluster_nodes(chain, rpc_address),
+        "getBlocks" => blocks::get_blocks(chain, params),
+        "getBlocksWithLimit" => blocks::get_blocks_with_limit(chain, params),
+        "getBlockTime" => blocks::get_block_time(chain, params),
+        "getBlockCommitment" => blocks::get_block_commitment(chain, params),
+        "getFirstAvailableBlock" | "minimumLedgerSlot" => blocks::first_available_block(),
         "getLatestBlockhash" => cluster::get_latest_blockhash(chain),
         "isBlockhashValid" => cluster::is_blockhash_valid(chain, params),
         "getMinimumBalanceForRentExemption" => cluster::get_minimum_balance_for_rent_exemption(chain, params),
@@ -144,6 +175,7 @@ fn call(chain: &Chain, method: &str, params: &Params) -> RpcResult {
         "getBalance" => accounts::get_balance(chain, params),
         "getTokenAccountBalance" => accounts::get_token_account_balance(chain, params),
         "getTokenAccountsByOwner" => accounts::get_token_accounts_by_owner(chain, params),
+        "getTokenAccountsByDelegate" => accounts::get_token_accounts_by_delegate(chain, params),
         "getTokenSupply" => accounts::get_token_supply(chain, params),
         "sendTransaction" => transactions::send_transaction(chain, params),
         "simulateTransaction" => transactions::simulate_transaction(chain, params),
