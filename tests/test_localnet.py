@@ -298,3 +298,14 @@ async def test_token_accounts_by_delegate(rpc_url: str, client: Aistm7Client, de
     assert [keyed.pubkey for keyed in found.value] == [account]
     nobody = await client.connection.get_token_accounts_by_delegate(Keypair().pubkey(), TokenAccountOpts(mint=deployment.mint))
     assert nobody.value == []
+
+
+def test_a_repeated_airdrop_is_answered_with_the_signature_that_landed(rpc_url: str) -> None:
+    """Identical requests within one blockhash are one transaction: each gets
+    its signature, none an error, and the lamports arrive once per signature."""
+    to = str(Keypair().pubkey())
+    replies = [rpc(rpc_url, "requestAirdrop", to, 1_000_000) for _ in range(5)]
+    signatures = {reply["result"] for reply in replies}
+    assert all("result" in reply for reply in replies)
+    time.sleep(0.5)
+    assert rpc(rpc_url, "getBalance", to)["result"]["value"] == 1_000_000 * len(signatures)
