@@ -268,13 +268,16 @@ async def test_cluster_and_block_methods_parse_in_solana_py(rpc_url: str, client
         assert (await rpc.get_minimum_ledger_slot()).value == 0
 
         # Blocks: every frozen slot up to the root; jumped-over slots are skipped.
+        # Three days on, the root is past the widest range one call may ask for.
+        advance(rpc_url, 3 * 86_400)
         before = (await rpc.get_slot()).value
         advance(rpc_url, 10)
         await asyncio.sleep(1)
         root = (await rpc.get_slot(Finalized)).value
-        blocks = (await rpc.get_blocks(0)).value
-        assert blocks[0] == 0 and blocks[-1] <= root and blocks == sorted(blocks)
-        skipped = next(slot for slot in range(before, root) if slot not in blocks)
+        assert (await rpc.get_blocks(0, 0)).value == [0]
+        blocks = (await rpc.get_blocks(before)).value
+        assert blocks[0] >= before and blocks[-1] <= root and blocks == sorted(blocks)
+        skipped = next(slot for slot in range(blocks[0], root) if slot not in blocks)
         assert (await rpc.get_block_time(blocks[-1])).value is not None
         assert rpc_error(rpc_url, "getBlockTime", skipped)["code"] == -32007
         assert rpc_error(rpc_url, "getBlockTime", root + 1_000)["code"] == -32004

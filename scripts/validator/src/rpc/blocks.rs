@@ -18,8 +18,8 @@ pub fn first_available_block() -> RpcResult {
 pub fn get_blocks(chain: &Chain, params: &Params) -> RpcResult {
     let start: u64 = params.required(0, "start slot")?;
     let end: Option<u64> = params.optional(1, "end slot")?;
-    let root = chain.root();
-    let end = end.unwrap_or(root).min(root);
+    // As agave: no end means the widest range allowed, and never past the root.
+    let end = end.unwrap_or_else(|| start.saturating_add(MAX_BLOCKS_RANGE)).min(chain.root());
     if end.saturating_sub(start) > MAX_BLOCKS_RANGE {
         return Err(RpcError::invalid_params(format!("Slot range too large; max {MAX_BLOCKS_RANGE}")));
     }
