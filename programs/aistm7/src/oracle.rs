@@ -51,12 +51,6 @@ pub fn load_update(account: &AccountInfo, feed_id: &[u8; 32]) -> Result<PriceUpd
     Ok(update)
 }
 
-/// Identity and quality, on a decoded update.
-pub fn validate(update: &PriceUpdateV2, feed_id: &[u8; 32], params: &OracleParams, clock: &Clock) -> Result<OraclePrice> {
-    check_identity(update, feed_id)?;
-    check_quality(update, params, clock)
-}
-
 fn check_identity(update: &PriceUpdateV2, feed_id: &[u8; 32]) -> Result<()> {
     require!(
         update.verification_level == VerificationLevel::Full,
@@ -104,6 +98,12 @@ mod tests {
     use pyth_solana_receiver_sdk::price_update::PriceFeedMessage;
 
     const FEED: [u8; 32] = [7; 32];
+
+    /// Identity and quality, as `load_price` checks them, on a decoded update.
+    fn validate(update: &PriceUpdateV2, feed_id: &[u8; 32], params: &OracleParams, clock: &Clock) -> Result<OraclePrice> {
+        check_identity(update, feed_id)?;
+        check_quality(update, params, clock)
+    }
     const NOW: i64 = 1_800_000_000;
 
     fn params() -> OracleParams {

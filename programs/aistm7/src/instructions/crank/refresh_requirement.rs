@@ -56,17 +56,20 @@ impl RefreshRequirement<'_> {
     fn read(&self, clock: &Clock) -> Result<Reading> {
         let oracle = &self.config.oracle_params;
         let state = &self.config.requirement;
-        if !oracle.has_backup() {
-            let primary = self.load(&self.primary_price, &oracle.primary_feed_id, state.primary_publish_time)?;
-            let primary_publish_time = primary.price_message.publish_time;
+        let backup_account = if oracle.has_backup() {
+            let account = self.backup_price.as_ref().ok_or(Aistm7Error::MissingBackupPrice)?;
+            require_keys_neq!(self.primary_price.key(), account.key(), Aistm7Error::DuplicatePriceAccount);
+            Some(account)
+        } else {
+            None
+        };
+        let primary = self.load(&self.primary_price, &oracle.primary_feed_id, state.primary_publish_time)?;
+        let primary_publish_time = primary.price_message.publish_time;
+        let Some(backup_account) = backup_account else {
             let price = check_quality(&primary, oracle, clock)?;
             let pricing = Pricing::Use(price, PriceSource::Primary, oracle.primary_feed_id);
             return Ok(Reading { pricing, primary_publish_time, backup_publish_time: None });
-        }
-        let backup_account = self.backup_price.as_ref().ok_or(Aistm7Error::MissingBackupPrice)?;
-        require_keys_neq!(self.primary_price.key(), backup_account.key(), Aistm7Error::DuplicatePriceAccount);
-        let primary = self.load(&self.primary_price, &oracle.primary_feed_id, state.primary_publish_time)?;
-        let primary_publish_time = primary.price_message.publish_time;
+        };
         let backup = self.load(backup_account, &oracle.backup_feed_id, state.backup_publish_time)?;
         let backup_publish_time = Some(backup.price_message.publish_time);
         let pricing = match (check_quality(&primary, oracle, clock), check_quality(&backup, oracle, clock)) {
