@@ -13,6 +13,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
+# Every cargo command here selects the whole workspace (`--workspace`): cargo
+# picks our crates' build flags per selection, so `-p a` after `-p b` rebuilds
+# them, while one selection for build and test keeps a warm switch at zero
+# rebuilds.
+#
 # Build the binaries the scripts and tests run. Checkouts share the target
 # directory, and cargo leaves target/debug/<bin> as the last checkout that linked
 # it: when another checkout did, touch the sources so this one relinks them.
@@ -21,7 +26,7 @@ build_binaries() {
   if [[ "$(cat "$marker" 2>/dev/null)" != "$ROOT" ]]; then
     touch "$ROOT/scripts/validator/src/main.rs" "$ROOT/scripts/idl/src/main.rs"
   fi
-  (cd "$ROOT" && cargo build --locked -q -p aistm7-localnet -p aistm7-idl)
+  (cd "$ROOT" && cargo build --locked -q --workspace)
   printf '%s' "$ROOT" > "$marker"
 }
 
