@@ -21,15 +21,15 @@ import pytest
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from spl.token.constants import ACCOUNT_LEN
+from spl.token.constants import ACCOUNT_LEN, MINT_LEN
 from xprocess import ProcessStarter
 
 from keeper import addresses
 from keeper.client import Aistm7Client
-from keeper.deploy import Deployment, deploy
+from keeper.deploy import Deployment, deploy, deploy_buyback
 from keeper.errors import ProgramFailure
-from keeper.state import TOKEN, Authorities, OracleParams
-from keeper.token import create_token_account_ixs
+from keeper.state import TOKEN, Authorities, BuybackParams, OracleParams
+from keeper.token import create_mint_ixs, create_token_account_ixs
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIMARY_FEED = bytes([0xA1]) * 32
@@ -48,8 +48,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def validator_command(port: int, ledger: Path, extra: Sequence[str] = ()) -> list[str]:
-    flags = ["--rpc-port", str(port), "--ledger", str(ledger), "--reset", *extra]
+def _free_port_pair() -> int:
+    """A free port whose successor is free too: a validator serves pubsub there."""
+    while True:
+        port = _free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
+def validator_command(port: int, ledger: Path, extra: Sequence[str] = (), reset: bool = True) -> list[str]:
+    flags = ["--rpc-port", str(port), "--ledger", str(ledger), *(["--reset"] if reset else []), *extra]
     real = shutil.which("solana-test-validator")
     deploy_dir = ROOT / "target" / "deploy"
     programs = {addresses.PROGRAM_ID: deploy_dir / "aistm7.so", addresses.PYTH_RECEIVER_ID: deploy_dir / "mock_pyth.so"}
@@ -61,11 +73,12 @@ def validator_command(port: int, ledger: Path, extra: Sequence[str] = ()) -> lis
     return [str(NATIVE_VALIDATOR), *flags]
 
 
-def launch_validator(xprocess, name: str, ledger: Path, extra: Sequence[str] = ()) -> str:  # type: ignore[no-untyped-def]
+def launch_validator(xprocess, name: str, ledger: Path, extra: Sequence[str] = (), reset: bool = True) -> str:  # type: ignore[no-untyped-def]
     """Start a validator under xprocess as `name` (with `extra` flags, such as
-    `--account ADDRESS FILE`); returns its RPC URL."""
-    port = _free_port()
-    command = validator_command(port, ledger, extra)
+    `--account ADDRESS FILE`) on a new chain, or with `reset=False` on the
+    chain `ledger` holds; returns its RPC URL."""
+    port = _free_port_pair()
+    command = validator_command(port, ledger, extra, reset)
 
     class Starter(ProcessStarter):
         pattern = "JSON RPC URL"
@@ -175,6 +188,17 @@ async def token_account(client: Aistm7Client, admin: Keypair, mint: Pubkey, owne
         signers.append(admin)
     await client.send(ixs, signers)
     return account.pubkey()
+
+
+async def deploy_with_treasury(client: Aistm7Client, roles: Roles) -> None:
+    """A new deployment priced by the primary feed alone, with its buy-order
+    treasury over a new 6-decimal quote mint (the admin is the council)."""
+    await deploy(client, Keypair(), OracleParams(primary_feed_id=PRIMARY_FEED), roles.authorities(), roles.admin)
+    quote = Keypair()
+    rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+    await client.send(create_mint_ixs(client.payer.pubkey(), quote.pubkey(), client.payer.pubkey(), 6, rent), [quote])
+    params = BuybackParams(token_feed_id=PRIMARY_FEED, usd_zar_feed_id=bytes([0xC3]) * 32)
+    await deploy_buyback(client, roles.admin, quote.pubkey(), params, [roles.admin.pubkey()])
 
 
 def advance(rpc_url: str, seconds: int) -> None:

@@ -124,7 +124,7 @@ async def test_a_blockhash_stays_valid_for_many_slots(rpc_url: str, deployer: Ke
     # Longer than program-test's ~1 s blockhash lifetime, across several slots.
     await asyncio.sleep(3)
     assert (await connection.get_slot()).value >= slot + 5
-    assert rpc(rpc_url, "isBlockhashValid", str(latest.blockhash))["result"]["value"] is True
+    assert rpc(rpc_url, "isBlockhashValid", str(latest.blockhash), {"commitment": "confirmed"})["result"]["value"] is True
     signature = (await connection.send_raw_transaction(bytes(_transfer(deployer, receiver, 1_000_000, latest.blockhash)))).value
     await connection.confirm_transaction(signature, Confirmed)
 
@@ -140,7 +140,8 @@ async def test_a_failed_transaction_reports_logs_and_the_instruction_error(rpc_u
     ix = transfer(TransferParams(from_pubkey=poor.pubkey(), to_pubkey=deployer.pubkey(), lamports=1))
     tx = Transaction.new_signed_with_payer([ix], deployer.pubkey(), [deployer, poor], blockhash)
 
-    reply = rpc(rpc_url, "sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"})
+    config = {"encoding": "base64", "preflightCommitment": "confirmed"}
+    reply = rpc(rpc_url, "sendTransaction", base64.b64encode(bytes(tx)).decode(), config)
 
     error = reply["error"]
     assert error["code"] == -32002
@@ -248,43 +249,53 @@ def test_simulations_back_to_back_from_four_clients_never_wedge(rpc_url: str) ->
 async def test_cluster_and_block_methods_parse_in_solana_py(rpc_url: str, client: Aistm7Client, deployment: Deployment) -> None:
     """Methods wallets and explorers call, parsed by solana-py/solders into
     agave's response types (a shape they do not know fails to parse)."""
-    rpc = AsyncClient(rpc_url)
+    solana = AsyncClient(rpc_url)
     try:
-        identity = (await rpc.get_identity()).value.identity
-        assert (await rpc.get_slot_leader()).value == identity
-        (node,) = [json.loads(node.to_json()) for node in (await rpc.get_cluster_nodes()).value]
+        identity = (await solana.get_identity()).value.identity
+        assert (await solana.get_slot_leader()).value == identity
+        (node,) = [json.loads(node.to_json()) for node in (await solana.get_cluster_nodes()).value]
         assert (node["pubkey"], node["rpc"]) == (str(identity), rpc_url.removeprefix("http://"))
-        schedule = (await rpc.get_epoch_schedule()).value
+        schedule = (await solana.get_epoch_schedule()).value
         assert schedule.slots_per_epoch > 0
-        leaders = (await rpc.get_leader_schedule()).value
-        in_epoch = (await rpc.get_epoch_info()).value.slots_in_epoch
+        leaders = (await solana.get_leader_schedule()).value
+        in_epoch = (await solana.get_epoch_info()).value.slots_in_epoch
         assert leaders is not None and list(leaders) == [identity] and leaders[identity] == list(range(in_epoch))
-        assert (await rpc.get_transaction_count()).value > 0
-        supply = (await rpc.get_supply()).value
+        assert (await solana.get_transaction_count(Confirmed)).value > 0
+        supply = (await solana.get_supply()).value
         assert supply.total == supply.circulating + supply.non_circulating > 0
-        assert (await rpc.get_inflation_governor()).value.initial > 0
-        assert (await rpc.get_inflation_rate()).value.epoch == (await rpc.get_epoch_info()).value.epoch
-        assert (await rpc.get_first_available_block()).value == 0
-        assert (await rpc.get_minimum_ledger_slot()).value == 0
+        assert (await solana.get_inflation_governor()).value.initial > 0
+        assert (await solana.get_inflation_rate()).value.epoch == (await solana.get_epoch_info()).value.epoch
+        assert (await solana.get_first_available_block()).value == 0
+        assert (await solana.get_minimum_ledger_slot()).value == 0
 
-        # Blocks: every frozen slot up to the root; jumped-over slots are skipped.
-        # Three days on, the root is past the widest range one call may ask for.
+        # Blocks: every frozen slot up to the commitment asked; jumped-over
+        # slots are skipped. Three days on, the tip is past the widest range
+        # one call may ask for; finalized blocks lag confirmed ones.
         advance(rpc_url, 3 * 86_400)
-        before = (await rpc.get_slot()).value
+        before = (await solana.get_slot(Confirmed)).value
         advance(rpc_url, 10)
         await asyncio.sleep(1)
-        root = (await rpc.get_slot(Finalized)).value
-        assert (await rpc.get_blocks(0, 0)).value == [0]
-        blocks = (await rpc.get_blocks(before)).value
-        assert blocks[0] >= before and blocks[-1] <= root and blocks == sorted(blocks)
-        skipped = next(slot for slot in range(blocks[0], root) if slot not in blocks)
-        assert (await rpc.get_block_time(blocks[-1])).value is not None
+        confirmed = (await solana.get_slot(Confirmed)).value
+        assert (await solana.get_blocks(0, 0)).value == [0]
+        blocks = rpc(rpc_url, "getBlocks", before, {"commitment": "confirmed"})["result"]
+        assert blocks[0] >= before and blocks[-1] <= confirmed and blocks == sorted(blocks)
+        finalized_root = (await solana.get_slot(Finalized)).value
+        assert all(slot <= finalized_root for slot in (await solana.get_blocks(before)).value)
+        skipped = next(slot for slot in range(blocks[0], confirmed) if slot not in blocks)
+        assert (await solana.get_block_time(blocks[-1])).value is not None
         assert rpc_error(rpc_url, "getBlockTime", skipped)["code"] == -32007
-        assert rpc_error(rpc_url, "getBlockTime", root + 1_000)["code"] == -32004
-        assert (await rpc.get_blocks(before, before + 5)).value == [s for s in blocks if before <= s <= before + 5]
-        assert (await rpc.get_block_commitment(blocks[-1])).value.total_stake > 0
+        assert rpc_error(rpc_url, "getBlockTime", confirmed + 1_000)["code"] == -32004
+        window = rpc(rpc_url, "getBlocks", before, before + 5, {"commitment": "confirmed"})["result"]
+        assert window == [s for s in blocks if before <= s <= before + 5]
+        assert rpc_error(rpc_url, "getBlocks", before, {"commitment": "processed"})["code"] == -32602
+        assert rpc(rpc_url, "getMaxRetransmitSlot")["result"] >= confirmed
+        (reward,) = rpc(rpc_url, "getInflationReward", [str(identity)], {"commitment": "confirmed"})["result"]
+        assert reward is None or reward["epoch"] >= 0
+        snapshot = rpc(rpc_url, "getHighestSnapshotSlot")
+        assert snapshot.get("result", {}).get("full", 0) > 0 or snapshot["error"]["code"] == -32008
+        assert (await solana.get_block_commitment(blocks[-1])).value.total_stake > 0
     finally:
-        await rpc.close()
+        await solana.close()
 
 
 async def test_token_accounts_by_delegate(rpc_url: str, client: Aistm7Client, deployment: Deployment, roles: Roles) -> None:
@@ -311,4 +322,4 @@ def test_a_repeated_airdrop_is_answered_with_the_signature_that_landed(rpc_url: 
     signatures = {reply["result"] for reply in replies}
     assert all("result" in reply for reply in replies)
     time.sleep(0.5)
-    assert rpc(rpc_url, "getBalance", to)["result"]["value"] == 1_000_000 * len(signatures)
+    assert rpc(rpc_url, "getBalance", to, {"commitment": "processed"})["result"]["value"] == 1_000_000 * len(signatures)

@@ -17,16 +17,12 @@ import httpx
 import pytest
 from solana.exceptions import SolanaRpcException
 from solders.keypair import Keypair
-from spl.token.constants import MINT_LEN
 
 from keeper.client import Aistm7Client
-from keeper.deploy import deploy, deploy_buyback
 from keeper.jobs import push_revenue
 from keeper.journal import InvalidRevenue, Journal, RevenueEvent, parse_amount
-from keeper.state import BuybackParams, OracleParams
-from keeper.token import create_mint_ixs
 from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, sign
-from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, _free_port, _fund, aistm7, launch_validator
+from tests.conftest import ROOT, SOL, Roles, _free_port, _fund, aistm7, deploy_with_treasury, launch_validator
 
 
 @dataclass(frozen=True)
@@ -47,12 +43,7 @@ def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-unt
     async def setup() -> None:
         client = Aistm7Client.connect(rpc_url, deployer)
         try:
-            await deploy(client, Keypair(), OracleParams(primary_feed_id=PRIMARY_FEED), roles.authorities(), roles.admin)
-            quote = Keypair()
-            rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
-            await client.send(create_mint_ixs(deployer.pubkey(), quote.pubkey(), deployer.pubkey(), 6, rent), [quote])
-            params = BuybackParams(token_feed_id=PRIMARY_FEED, usd_zar_feed_id=bytes([0xC3]) * 32)
-            await deploy_buyback(client, roles.admin, quote.pubkey(), params, [roles.admin.pubkey()])
+            await deploy_with_treasury(client, roles)
         finally:
             await client.close()
 
@@ -237,10 +228,16 @@ async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(
                     break
                 await asyncio.sleep(0.2)
             assert total - before == 9_999, "pushed once, exactly"
+            # The daemon records the batch once its send is confirmed to it,
+            # which may be after a reader at "confirmed" sees the total.
+            for _ in range(100):
+                totals = (await http.get("/revenue")).json()
+                if totals["confirmed"] == totals["total"]:
+                    break
+                await asyncio.sleep(0.2)
             health = (await http.get("/health")).json()
             no_token = await http.post("/buy-orders/trigger")
             unconfigured = await http.post("/buy-orders/trigger", headers={"Authorization": "Bearer t0k3n"})
-            totals = (await http.get("/revenue")).json()
             metrics = (await http.get("/metrics")).text
         assert health["rpc_reachable"] and health["jobs"]["push_revenue"]["last_success"] is not None
         assert (no_token.status_code, unconfigured.status_code) == (401, 409)

@@ -3,25 +3,15 @@
 
 use std::{fs, path::Path, str::FromStr};
 
-use base64::Engine as _;
 use serde::Deserialize;
-use solana_account::{Account, AccountSharedData};
+use solana_account::AccountSharedData;
+use solana_account_decoder::UiAccount;
 use solana_pubkey::Pubkey;
 
+/// The file: `{"pubkey": ..., "account": UiAccount}`, read with agave's `UiAccount`.
 #[derive(Deserialize)]
 struct AccountFile {
     account: UiAccount,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UiAccount {
-    lamports: u64,
-    data: (String, String),
-    owner: String,
-    executable: bool,
-    #[serde(default)]
-    rent_epoch: u64,
 }
 
 /// Load one account file; `address` wins over any `pubkey` inside the file.
@@ -30,29 +20,11 @@ pub fn load(address: &str, path: &Path) -> Result<(Pubkey, AccountSharedData), S
     let address = Pubkey::from_str(address).map_err(|e| format!("--account address {address}: {e}"))?;
     let text = fs::read_to_string(path).map_err(|e| format!("{where_}: {e}"))?;
     let file: AccountFile = serde_json::from_str(&text).map_err(|e| format!("{where_}: {e}"))?;
-    let ui = file.account;
-    let (encoded, encoding) = &ui.data;
-    let data = match encoding.as_str() {
-        "base64" => base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| format!("{where_}: account data: {e}"))?,
-        "base64+zstd" => {
-            let compressed = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .map_err(|e| format!("{where_}: account data: {e}"))?;
-            zstd::decode_all(compressed.as_slice()).map_err(|e| format!("{where_}: account data: {e}"))?
-        }
-        other => return Err(format!("{where_}: unsupported data encoding {other:?}")),
-    };
-    let owner = Pubkey::from_str(&ui.owner).map_err(|e| format!("{where_}: owner: {e}"))?;
-    let account = Account {
-        lamports: ui.lamports,
-        data,
-        owner,
-        executable: ui.executable,
-        rent_epoch: ui.rent_epoch,
-    };
-    Ok((address, AccountSharedData::from(account)))
+    let account = file
+        .account
+        .decode()
+        .ok_or_else(|| format!("{where_}: account data or owner cannot be decoded (base58, base64, base64+zstd)"))?;
+    Ok((address, account))
 }
 
 #[cfg(test)]
@@ -87,7 +59,7 @@ mod tests {
     fn rejects_unknown_encodings_and_bad_keys() {
         let file = temp_json("hex", r#"{"account":{"lamports":1,"data":["AQID","hex"],"owner":"11111111111111111111111111111111","executable":false}}"#);
         let err = load("11111111111111111111111111111111", &file).unwrap_err();
-        assert!(err.contains("unsupported data encoding"), "{err}");
+        assert!(err.contains("hex.json") && err.contains("UiAccountData"), "{err}");
         assert!(load("not-a-key", &file).unwrap_err().contains("--account address"));
     }
 }

@@ -1,39 +1,56 @@
 //! The chain: a `BankForks` whose working bank advances one slot per
 //! `slot_duration` (so a blockhash stays valid for 150 slots, as on a real
-//! cluster), transactions processed one at a time after signature
-//! verification and preflight, and the history `getTransaction` /
-//! `getSignaturesForAddress` serve.
+//! cluster), transactions processed one at a time through the runtime's batch
+//! path after signature verification and preflight, and the three commitment
+//! levels a cluster has: the working bank (processed), the newest frozen bank
+//! (confirmed), and the root, `finality_depth` blocks behind (finalized).
+//!
+//! Everything that happens is announced on a broadcast channel (`events`),
+//! which the pubsub server turns into notifications.
 
 use std::{
-    collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex, MutexGuard, RwLock},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard, RwLock,
+    },
     thread,
     time::Duration,
 };
 
 use solana_account::AccountSharedData;
 use solana_accounts_db::epoch_accounts_hash::EpochAccountsHash;
-use solana_clock::Slot;
+use solana_clock::{Slot, MAX_PROCESSING_AGE};
+use solana_commitment_config::CommitmentLevel;
+use solana_genesis_config::GenesisConfig;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
+use solana_message::v0::LoadedAddresses;
 use solana_pubkey::Pubkey;
 use solana_runtime::{
     bank::{Bank, TransactionSimulationResult},
     bank_forks::BankForks,
 };
-use solana_signature::Signature;
 use solana_runtime_transaction::runtime_transaction::RuntimeTransaction;
-use solana_transaction::{
-    sanitized::SanitizedTransaction, versioned::VersionedTransaction, TransactionVerificationMode,
-};
+use solana_signature::Signature;
+use solana_svm::transaction_processor::ExecutionRecordingConfig;
+use solana_timings::ExecuteTimings;
+use solana_transaction_context::TransactionReturnData;
+use solana_transaction::{sanitized::SanitizedTransaction, versioned::VersionedTransaction, TransactionVerificationMode};
 use solana_transaction_error::TransactionError;
+use solana_transaction_status::{map_inner_instructions, InnerInstructions};
+use tokio::sync::broadcast;
 
-use crate::genesis::genesis_bank;
+use crate::{
+    history::{Block, History, StoredTx},
+    ledger::Ledger,
+    status_meta::{reward, status_meta, Balances},
+};
 
-/// Slots of history kept for `getRecentPrioritizationFees`, as a validator does.
-const FEE_HISTORY_SLOTS: usize = 150;
-/// ComputeBudget instruction tag of `SetComputeUnitPrice`.
-const SET_COMPUTE_UNIT_PRICE: u8 = 3;
+/// Events kept for a slow subscriber before it is told it lagged.
+const EVENT_BACKLOG: usize = 4096;
+/// Rooted slots between two snapshots (agave's default full-snapshot interval
+/// for a test validator is of this order).
+const SNAPSHOT_INTERVAL_SLOTS: Slot = 100;
 
 /// What executing (or simulating) a transaction produced.
 #[derive(Clone, Debug)]
@@ -41,20 +58,14 @@ pub struct Execution {
     pub err: Option<TransactionError>,
     pub logs: Vec<String>,
     pub units: u64,
-    pub return_data: Option<(Pubkey, Vec<u8>)>,
+    pub return_data: Option<TransactionReturnData>,
     pub loaded_accounts_data_size: u32,
-}
-
-/// A committed transaction, as `getTransaction` reports it.
-#[derive(Clone, Debug)]
-pub struct StoredTx {
-    pub slot: Slot,
-    pub block_time: i64,
-    pub tx: VersionedTransaction,
-    pub fee: u64,
-    pub pre_balances: Vec<u64>,
-    pub post_balances: Vec<u64>,
-    pub execution: Execution,
+    pub inner_instructions: Option<Vec<InnerInstructions>>,
+    /// The accounts after execution (simulation only).
+    pub accounts: Vec<(Pubkey, AccountSharedData)>,
+    /// The transaction's own keys, and what it loaded from lookup tables.
+    pub static_keys: Vec<Pubkey>,
+    pub loaded: LoadedAddresses,
 }
 
 /// Why `send` refused a transaction.
@@ -67,49 +78,81 @@ pub enum SendError {
     Preflight(Execution),
 }
 
-#[derive(Default)]
-struct History {
-    txs: HashMap<Signature, StoredTx>,
-    /// Signatures per account key, oldest first.
-    by_address: HashMap<Pubkey, Vec<Signature>>,
-    /// Per slot: (compute-unit price, write-locked keys) of each transaction.
-    fees: VecDeque<(Slot, Vec<(u64, Vec<Pubkey>)>)>,
-    /// Slots that hold a block (frozen banks), ascending; the others were skipped.
-    blocks: Vec<Slot>,
+/// What the chain announces, in order.
+#[derive(Clone, Copy, Debug)]
+pub enum ChainEvent {
+    /// A transaction was committed to the working bank.
+    Processed { slot: Slot, signature: Signature },
+    /// A slot ended: its bank is frozen and confirmed.
+    Confirmed { slot: Slot },
+    /// The root moved to `slot`: everything up to it is finalized.
+    Rooted { previous: Slot, slot: Slot },
+    /// A new working bank opened.
+    NewSlot { slot: Slot, parent: Slot, root: Slot },
 }
 
 pub struct Chain {
     forks: Arc<RwLock<BankForks>>,
     /// Held while a transaction runs or a slot ends: one writer at a time.
     history: Mutex<History>,
+    /// The newest frozen bank's slot.
+    confirmed: AtomicU64,
+    finality_depth: usize,
     faucet: Keypair,
     genesis_hash: Hash,
     /// Unix time of slot 0.
     genesis_time: i64,
     collector: Pubkey,
+    events: broadcast::Sender<ChainEvent>,
+    ledger: Ledger,
+    /// Slot of the newest snapshot (or of the restored bank).
+    last_snapshot: AtomicU64,
+}
+
+/// Where a chain starts.
+pub struct Start {
+    pub bank: Bank,
+    pub genesis: GenesisConfig,
+    pub faucet: Keypair,
+    pub history: History,
 }
 
 impl Chain {
-    pub fn new(accounts: Vec<(Pubkey, AccountSharedData)>, slot_duration: Duration) -> Arc<Self> {
-        let (bank, faucet, genesis_time) = genesis_bank(accounts, slot_duration);
-        let genesis_hash = bank.last_blockhash();
+    /// Start from a new genesis bank, or from a rooted bank read back from
+    /// the ledger (frozen: its child opens as the working bank).
+    pub fn new(start: Start, finality_depth: usize, ledger: Ledger) -> Arc<Self> {
+        let Start { bank, genesis, faucet, history } = start;
         let collector = *bank.collector_id();
-        // No snapshot service runs here: mark the epoch accounts hash as known so
-        // freezing a bank never waits for a calculation nobody started.
+        let restored = bank.is_frozen();
+        let slot = bank.slot();
+        // No accounts-hash service runs here: mark the epoch accounts hash as
+        // known so freezing a bank never waits for a calculation nobody started.
         bank.rc
             .accounts
             .accounts_db
             .epoch_accounts_hash_manager
-            .set_valid(EpochAccountsHash::new(Hash::new_unique()), bank.slot());
+            .set_valid(EpochAccountsHash::new(Hash::new_unique()), slot);
         let chain = Arc::new(Chain {
             forks: BankForks::new_rw_arc(bank),
-            history: Mutex::new(History::default()),
+            history: Mutex::new(history),
+            confirmed: AtomicU64::new(slot),
+            finality_depth,
             faucet,
-            genesis_hash,
-            genesis_time,
+            genesis_hash: genesis.hash(),
+            genesis_time: genesis.creation_time,
             collector,
+            events: broadcast::channel(EVENT_BACKLOG).0,
+            ledger,
+            last_snapshot: AtomicU64::new(slot),
         });
-        chain.advance(1);
+        if restored {
+            let parent = chain.bank();
+            let child = Bank::new_from_parent(parent, &collector, slot + 1);
+            chain.set_clock(&child);
+            chain.forks.write().unwrap().insert(child);
+        } else {
+            chain.advance(1);
+        }
         chain
     }
 
@@ -121,13 +164,44 @@ impl Chain {
             .spawn(move || loop {
                 thread::sleep(slot_duration);
                 chain.advance(1);
+                chain.snapshot_when_due();
             })
             .expect("spawn slot producer");
     }
 
-    /// The bank transactions run in (commitment "processed").
+    pub fn events(&self) -> broadcast::Receiver<ChainEvent> {
+        self.events.subscribe()
+    }
+
+    fn announce(&self, event: ChainEvent) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// The working bank, where transactions run (commitment "processed").
     pub fn bank(&self) -> Arc<Bank> {
         self.forks.read().unwrap().working_bank()
+    }
+
+    /// The bank a reader at `commitment` sees.
+    pub fn bank_at(&self, commitment: CommitmentLevel) -> Arc<Bank> {
+        let forks = self.forks.read().unwrap();
+        match commitment {
+            CommitmentLevel::Processed => forks.working_bank(),
+            CommitmentLevel::Confirmed => {
+                forks.get(self.confirmed.load(Ordering::Acquire)).unwrap_or_else(|| forks.root_bank())
+            }
+            CommitmentLevel::Finalized => forks.root_bank(),
+        }
+    }
+
+    /// The highest slot a reader at `commitment` sees a transaction in.
+    pub fn slot_at(&self, commitment: CommitmentLevel) -> Slot {
+        match commitment {
+            CommitmentLevel::Processed => self.bank().slot(),
+            CommitmentLevel::Confirmed => self.confirmed.load(Ordering::Acquire),
+            CommitmentLevel::Finalized => self.root(),
+        }
     }
 
     pub fn root(&self) -> Slot {
@@ -142,12 +216,14 @@ impl Chain {
         &self.faucet
     }
 
-    fn lock(&self) -> MutexGuard<'_, History> {
+    /// The history, read-only.
+    pub fn history(&self) -> MutexGuard<'_, History> {
         self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Close the working slot and open the one `slots` later (skipping the
-    /// rest): the closed slot's blockhash becomes the latest, and it is rooted.
+    /// rest): the closed slot's blockhash becomes the latest and its bank is
+    /// confirmed; the block `finality_depth` blocks back becomes the root.
     /// Long jumps go one epoch at a time, so every epoch boundary is processed
     /// (stakes, rewards, leader schedule) as on a cluster.
     ///
@@ -156,27 +232,86 @@ impl Chain {
     /// the root: `Bank::new_from_parent` waits for the program cache, which a
     /// simulation may hold while it waits to read BankForks.
     pub fn advance(&self, slots: u64) -> Slot {
-        let mut history = self.lock();
+        let mut history = self.history();
         let target = self.bank().slot() + slots;
         loop {
-            let parent = self.bank();
+            let parent = self.close_working_slot(&mut history);
             let next_epoch = parent.epoch_schedule().get_first_slot_in_epoch(parent.epoch() + 1);
             let slot = target.min(next_epoch);
-            parent.fill_bank_with_ticks_for_tests();
-            parent.freeze();
-            history.blocks.push(parent.slot());
             let child = Bank::new_from_parent(parent.clone(), &self.collector, slot);
             self.set_clock(&child);
+            let blocks = history.blocks();
+            let new_root = blocks.len().checked_sub(self.finality_depth + 1).map(|index| blocks[index].slot);
             let mut forks = self.forks.write().unwrap();
             forks.insert(child);
-            forks
-                .set_root(parent.slot(), None, None)
-                .expect("rooting the frozen parent of the working bank");
+            let previous_root = forks.root();
+            if let Some(root) = new_root.filter(|root| *root > previous_root) {
+                forks.set_root(root, None, None).expect("rooting a frozen ancestor of the working bank");
+            }
+            let root = forks.root();
             drop(forks);
+            if root > previous_root {
+                self.announce(ChainEvent::Rooted { previous: previous_root, slot: root });
+            }
+            self.announce(ChainEvent::NewSlot { slot, parent: parent.slot(), root });
             if slot == target {
                 return slot;
             }
         }
+    }
+
+    /// Freeze the working bank into a block: it is confirmed now.
+    fn close_working_slot(&self, history: &mut History) -> Arc<Bank> {
+        let bank = self.bank();
+        let previous_blockhash = bank.last_blockhash();
+        bank.fill_bank_with_ticks_for_tests();
+        bank.freeze();
+        let rewards = bank.rewards.read().unwrap().iter().map(|(key, info)| reward(key, *info)).collect();
+        history.close_block(Block {
+            slot: bank.slot(),
+            parent_slot: bank.parent_slot(),
+            blockhash: bank.last_blockhash(),
+            previous_blockhash,
+            block_height: bank.block_height(),
+            block_time: self.time_of(bank.slot(), bank.ns_per_slot),
+            signatures: Vec::new(),
+            rewards,
+        });
+        self.confirmed.store(bank.slot(), Ordering::Release);
+        self.announce(ChainEvent::Confirmed { slot: bank.slot() });
+        bank
+    }
+
+    /// Snapshot the root every `SNAPSHOT_INTERVAL_SLOTS` rooted slots.
+    fn snapshot_when_due(&self) {
+        let root = self.root();
+        if root < self.last_snapshot.load(Ordering::Acquire) + SNAPSHOT_INTERVAL_SLOTS {
+            return;
+        }
+        let history = self.history();
+        let bank = self.bank_at(CommitmentLevel::Finalized);
+        match self.ledger.snapshot(&bank, &history) {
+            Ok(took) => log::info!("snapshot of slot {} in {} ms", bank.slot(), took.as_millis()),
+            Err(e) => log::warn!("snapshot failed, the chain goes on: {e}"),
+        }
+        self.last_snapshot.store(bank.slot(), Ordering::Release);
+    }
+
+    /// Slot of the newest snapshot archive, if one was taken.
+    pub fn highest_snapshot(&self) -> Option<Slot> {
+        self.ledger.highest_snapshot()
+    }
+
+    /// Stop: close the working slot, root it, snapshot it. Nothing processed
+    /// is lost across a restart; the history stays locked, so nothing more
+    /// is processed before the process exits.
+    pub fn shut_down(&self) -> Result<Slot, String> {
+        let mut history = self.history();
+        let bank = self.close_working_slot(&mut history);
+        self.forks.write().unwrap().set_root(bank.slot(), None, None).map_err(|e| format!("rooting: {e:?}"))?;
+        self.ledger.snapshot(&bank, &history)?;
+        std::mem::forget(history);
+        Ok(bank.slot())
     }
 
     /// Wall-clock time follows the slot: genesis time plus one slot duration
@@ -194,77 +329,75 @@ impl Chain {
         self.genesis_time + (slot as u128 * ns_per_slot / 1_000_000_000) as i64
     }
 
-    /// The unix time of the block at `slot`, or `None` when `slot` was skipped.
-    pub fn block_time(&self, slot: Slot) -> Option<i64> {
-        let is_block = self.lock().blocks.binary_search(&slot).is_ok();
-        is_block.then(|| self.time_of(slot, self.bank().ns_per_slot))
-    }
-
-    /// Block slots from `start` to `end` (inclusive), at most `limit`.
-    pub fn blocks(&self, start: Slot, end: Slot, limit: usize) -> Vec<Slot> {
-        let history = self.lock();
-        let from = history.blocks.partition_point(|slot| *slot < start);
-        history.blocks[from..].iter().copied().take_while(|slot| *slot <= end).take(limit).collect()
-    }
-
     /// The node's identity, which leads every slot.
     pub fn identity(&self) -> Pubkey {
         self.collector
     }
 
-    /// Move the clock forward by at least `seconds` (whole slots).
+    /// Move the clock forward by at least `seconds` (whole slots), and end
+    /// the slot it lands in, so readers at "confirmed" see the new time.
+    /// Returns that confirmed slot and its time.
     pub fn advance_clock(&self, seconds: u64) -> (Slot, i64) {
         let ns_per_slot = self.bank().ns_per_slot;
         let slots = ((seconds as u128 * 1_000_000_000).div_ceil(ns_per_slot)).max(1) as u64;
         self.advance(slots);
-        let bank = self.bank();
+        self.advance(1);
+        let bank = self.bank_at(CommitmentLevel::Confirmed);
         (bank.slot(), bank.clock().unix_timestamp)
     }
 
-    /// Simulate against the working bank without committing anything.
-    pub fn simulate(&self, tx: VersionedTransaction, verify_signatures: bool) -> Result<Execution, SendError> {
-        let bank = self.bank();
-        let sanitized = verify(&bank, tx, verify_signatures)?;
-        Ok(execution_of(bank.simulate_transaction_unchecked(&sanitized, false)))
+    /// Simulate against `bank` without committing anything.
+    pub fn simulate(
+        &self,
+        bank: &Bank,
+        tx: VersionedTransaction,
+        verify_signatures: bool,
+        inner_instructions: bool,
+    ) -> Result<Execution, SendError> {
+        let sanitized = verify(bank, tx, verify_signatures)?;
+        Ok(execution_of(&sanitized, bank.simulate_transaction_unchecked(&sanitized, inner_instructions)))
     }
 
-    /// Verify, preflight (unless skipped) and process one transaction.
-    pub fn send(&self, tx: VersionedTransaction, skip_preflight: bool) -> Result<Signature, SendError> {
-        let mut history = self.lock();
+    /// Verify, preflight against the bank at `preflight` (none: skip) and
+    /// process one transaction in the working bank.
+    pub fn send(&self, tx: VersionedTransaction, preflight: Option<CommitmentLevel>) -> Result<Signature, SendError> {
+        let mut history = self.history();
         let bank = self.bank();
         let sanitized = verify(&bank, tx.clone(), true)?;
         let signature = tx.signatures[0];
-        if !skip_preflight {
-            let simulation = execution_of(bank.simulate_transaction_unchecked(&sanitized, false));
+        if let Some(commitment) = preflight {
+            let simulation = self.simulate(&self.bank_at(commitment), tx.clone(), false, false)?;
             if simulation.err.is_some() {
                 return Err(SendError::Preflight(simulation));
             }
         }
-        let keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
-        let pre_balances = keys.iter().map(|key| bank.get_balance(key)).collect();
+        let transactions = [sanitized];
+        let batch = bank.prepare_sanitized_batch(&transactions);
+        let (mut results, collector) = bank.load_execute_and_commit_transactions(
+            &batch,
+            MAX_PROCESSING_AGE,
+            ExecutionRecordingConfig::new_single_setting(true),
+            &mut ExecuteTimings::default(),
+            None,
+        );
+        drop(batch);
         // A transaction that fails before execution (expired blockhash, no fee
         // funds, already processed) is dropped, as a validator drops it.
-        let Ok(committed) = bank.process_transaction_with_metadata(tx.clone()) else {
+        let Ok(committed) = results.remove(0) else {
             return Ok(signature);
         };
-        let post_balances = keys.iter().map(|key| bank.get_balance(key)).collect();
-        let execution = Execution {
-            err: committed.status.err(),
-            logs: normalize(committed.log_messages.unwrap_or_default()),
-            units: committed.executed_units,
-            return_data: committed.return_data.map(|r| (r.program_id, r.data)),
-            loaded_accounts_data_size: committed.loaded_account_stats.loaded_accounts_data_size,
+        let (mut native_pre, mut native_post, mut token_pre, mut token_post) =
+            collector.expect("balance recording is on").into_vecs();
+        let balances = Balances {
+            native_pre: native_pre.remove(0),
+            native_post: native_post.remove(0),
+            token_pre: token_pre.remove(0),
+            token_post: token_post.remove(0),
         };
-        let stored = StoredTx {
-            slot: bank.slot(),
-            block_time: bank.clock().unix_timestamp,
-            fee: committed.fee_details.total_fee(),
-            pre_balances,
-            post_balances,
-            execution,
-            tx,
-        };
-        history.record(signature, stored);
+        let [sanitized] = transactions;
+        let meta = status_meta(committed, balances, sanitized.get_loaded_addresses(), normalize);
+        history.record(StoredTx { slot: bank.slot(), block_time: bank.clock().unix_timestamp, tx, meta });
+        self.announce(ChainEvent::Processed { slot: bank.slot(), signature });
         Ok(signature)
     }
 
@@ -278,116 +411,22 @@ impl Chain {
         if self.status(&tx.signatures[0]).is_some() {
             return Ok(tx.signatures[0]);
         }
-        self.send(tx.into(), false)
+        self.send(tx.into(), Some(CommitmentLevel::Processed))
     }
 
     pub fn transaction(&self, signature: &Signature) -> Option<StoredTx> {
-        self.lock().txs.get(signature).cloned()
+        self.history().transaction(signature).cloned()
     }
 
     /// Slot and result of a processed transaction.
     pub fn status(&self, signature: &Signature) -> Option<(Slot, Option<TransactionError>)> {
-        if let Some(stored) = self.lock().txs.get(signature) {
-            return Some((stored.slot, stored.execution.err.clone()));
+        if let Some(stored) = self.history().transaction(signature) {
+            return Some((stored.slot, stored.meta.status.clone().err()));
         }
         self.bank()
             .get_signature_status_slot(signature)
             .map(|(slot, result)| (slot, result.err()))
     }
-
-    /// Newest first: transactions naming `address`, after `before` (exclusive)
-    /// and down to `until` (exclusive).
-    pub fn signatures_for(
-        &self,
-        address: &Pubkey,
-        limit: usize,
-        before: Option<Signature>,
-        until: Option<Signature>,
-    ) -> Vec<StoredTx> {
-        let history = self.lock();
-        let Some(signatures) = history.by_address.get(address) else {
-            return Vec::new();
-        };
-        let newest_first = signatures.iter().rev();
-        let mut started = before.is_none();
-        let mut out = Vec::new();
-        for signature in newest_first {
-            if !started {
-                started = Some(*signature) == before;
-                continue;
-            }
-            if Some(*signature) == until || out.len() == limit {
-                break;
-            }
-            out.push(history.txs[signature].clone());
-        }
-        out
-    }
-
-    /// Per recent slot, the lowest compute-unit price paid by a transaction
-    /// that write-locked any of `accounts` (any transaction when empty).
-    pub fn prioritization_fees(&self, accounts: &[Pubkey]) -> Vec<(Slot, u64)> {
-        let history = self.lock();
-        let mut out: Vec<(Slot, u64)> = history
-            .fees
-            .iter()
-            .filter_map(|(slot, txs)| {
-                txs.iter()
-                    .filter(|(_, writable)| {
-                        accounts.is_empty() || writable.iter().any(|key| accounts.contains(key))
-                    })
-                    .map(|(price, _)| *price)
-                    .min()
-                    .map(|fee| (*slot, fee))
-            })
-            .collect();
-        if out.is_empty() {
-            out.push((self.bank().slot(), 0));
-        }
-        out
-    }
-}
-
-impl History {
-    fn record(&mut self, signature: Signature, stored: StoredTx) {
-        let message = &stored.tx.message;
-        let keys = message.static_account_keys();
-        for key in keys {
-            self.by_address.entry(*key).or_default().push(signature);
-        }
-        let writable = keys
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| message.is_maybe_writable(*index, None))
-            .map(|(_, key)| *key)
-            .collect();
-        let price = compute_unit_price(&stored.tx);
-        match self.fees.back_mut() {
-            Some((slot, txs)) if *slot == stored.slot => txs.push((price, writable)),
-            _ => {
-                self.fees.push_back((stored.slot, vec![(price, writable)]));
-                if self.fees.len() > FEE_HISTORY_SLOTS {
-                    self.fees.pop_front();
-                }
-            }
-        }
-        self.txs.insert(signature, stored);
-    }
-}
-
-/// Micro-lamports per compute unit the transaction offers (0 when unset).
-fn compute_unit_price(tx: &VersionedTransaction) -> u64 {
-    let keys = tx.message.static_account_keys();
-    tx.message
-        .instructions()
-        .iter()
-        .filter(|ix| keys.get(ix.program_id_index as usize) == Some(&solana_compute_budget_interface::ID))
-        .filter_map(|ix| match ix.data.as_slice() {
-            [SET_COMPUTE_UNIT_PRICE, rest @ ..] => rest.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap())),
-            _ => None,
-        })
-        .last()
-        .unwrap_or(0)
 }
 
 /// Check size, signatures (when asked) and sanitize. Precompiles are
@@ -408,13 +447,17 @@ fn verify(
     })
 }
 
-fn execution_of(simulation: TransactionSimulationResult) -> Execution {
+fn execution_of(sanitized: &SanitizedTransaction, simulation: TransactionSimulationResult) -> Execution {
     Execution {
         err: simulation.result.err(),
         logs: normalize(simulation.logs),
         units: simulation.units_consumed,
-        return_data: simulation.return_data.map(|r| (r.program_id, r.data)),
+        return_data: simulation.return_data,
         loaded_accounts_data_size: simulation.loaded_accounts_data_size,
+        inner_instructions: simulation.inner_instructions.map(|list| map_inner_instructions(list).collect()),
+        accounts: simulation.post_simulation_accounts,
+        static_keys: sanitized.message().static_account_keys().to_vec(),
+        loaded: sanitized.get_loaded_addresses(),
     }
 }
 

@@ -6,7 +6,8 @@ use std::{sync::Arc, time::Duration};
 
 use solana_account::AccountSharedData;
 use solana_fee_calculator::FeeRateGovernor;
-use solana_genesis_config::ClusterType;
+use solana_builtins::prototype::BuiltinPrototype;
+use solana_genesis_config::{ClusterType, GenesisConfig};
 use solana_keypair::Keypair;
 use solana_poh_config::PohConfig;
 use solana_program_runtime::loaded_programs::ProgramCacheEntry;
@@ -29,11 +30,11 @@ const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 
 /// Build the genesis bank. `slot_duration` sets the clock: the bank's
 /// `unix_timestamp` advances by this much per slot.
-/// Returns the bank, the faucet keypair and the genesis unix time.
+/// Returns the bank, its genesis config and the faucet keypair.
 pub fn genesis_bank(
     accounts: Vec<(Pubkey, AccountSharedData)>,
     slot_duration: Duration,
-) -> (Bank, Keypair, i64) {
+) -> (Bank, GenesisConfig, Keypair) {
     install_syscall_stubs();
 
     let rent = Rent::default();
@@ -79,30 +80,38 @@ pub fn genesis_bank(
     {
         bank.store_account(&program_id, &account);
     }
-    add_native(&bank, aistm7::ID, "aistm7", processor!(aistm7_entry));
-    add_native(&bank, mock_pyth::ID, "mock_pyth", processor!(mock_pyth_entry));
+    for native in natives() {
+        let cache_entry = ProgramCacheEntry::new_builtin(0, native.name.len(), native.entrypoint);
+        bank.add_builtin(native.program_id, native.name, cache_entry);
+    }
     // `--account` files win over anything stored above, as with solana-test-validator.
     for (address, account) in &accounts {
         bank.store_account(address, account);
     }
     bank.set_capitalization();
-    (bank, faucet, genesis.creation_time)
+    (bank, genesis, faucet)
 }
 
-fn add_native(
-    bank: &Bank,
-    program_id: Pubkey,
-    name: &'static str,
-    entry: Option<solana_program_runtime::invoke_context::BuiltinFunctionWithContext>,
-) {
-    let entry = entry.expect("processor! always yields a function");
-    bank.add_builtin(program_id, name, ProgramCacheEntry::new_builtin(0, name.len(), entry));
+/// Our programs as native builtins: added to the genesis bank, and handed to
+/// a bank restored from a snapshot (whose program cache starts empty).
+pub fn natives() -> Vec<BuiltinPrototype> {
+    let native = |program_id, name, entrypoint: Option<_>| BuiltinPrototype {
+        core_bpf_migration_config: None,
+        enable_feature_id: None,
+        program_id,
+        name,
+        entrypoint: entrypoint.expect("processor! always yields a function"),
+    };
+    vec![
+        native(aistm7::ID, "aistm7", processor!(aistm7_entry)),
+        native(mock_pyth::ID, "mock_pyth", processor!(mock_pyth_entry)),
+    ]
 }
 
 /// solana-program-test installs the syscall stubs native programs call
 /// (logs, CPI, sysvars, return data) only when it starts a bank of its own:
 /// start a throwaway one once, then route the host hooks to the stubs.
-fn install_syscall_stubs() {
+pub fn install_syscall_stubs() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

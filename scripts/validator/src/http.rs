@@ -17,6 +17,7 @@ use hyper::{
     body::Incoming, header, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
 use hyper_util::rt::TokioIo;
+use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{chain::Chain, rpc};
 
@@ -25,7 +26,7 @@ const MAX_REQUEST_BODY: usize = 50 * 1024;
 /// Pause after a failed accept (out of file descriptors, say) before the next.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
-/// Serve until the process ends.
+/// Serve until SIGINT or SIGTERM.
 pub fn serve(listener: TcpListener, chain: Arc<Chain>) -> Result<(), String> {
     let rpc_address = listener.local_addr().map_err(|e| format!("listener: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -37,8 +38,14 @@ pub fn serve(listener: TcpListener, chain: Arc<Chain>) -> Result<(), String> {
     runtime.block_on(async move {
         listener.set_nonblocking(true).map_err(|e| format!("listener: {e}"))?;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| format!("listener: {e}"))?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
         loop {
-            let stream = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                _ = terminate.recv() => return Ok(()),
+            };
+            let stream = match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     log::warn!("accept failed: {e}");

@@ -6,15 +6,19 @@
 mod account_file;
 mod chain;
 mod genesis;
+mod history;
 mod http;
+mod ledger;
+mod pubsub;
 mod rpc;
+mod status_meta;
 
 use std::{
-    fs,
     io::Write,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     path::PathBuf,
     process::ExitCode,
+    sync::Arc,
     time::Duration,
 };
 
@@ -29,11 +33,12 @@ use solana_signer::Signer;
     long_about = "Starts a single-node chain (a solana-runtime Bank) with SPL Token, Token-2022, \
 Associated Token and Memo loaded as SBF, and aistm7 and mock_pyth (at the Pyth receiver address) \
 as native programs. Slots advance every --slot-ms; a blockhash stays valid for 150 slots. \
-Prints `JSON RPC URL: http://ADDRESS:PORT` once it serves requests. State lives in memory: \
-a restart begins a new chain."
+Prints `JSON RPC URL: http://ADDRESS:PORT` once it serves requests, WebSocket pubsub on the next \
+port. The ledger directory keeps the chain: snapshots of the rooted bank every 100 slots and at \
+shutdown (SIGINT, SIGTERM), so a restart with the same --ledger resumes it; --reset starts anew."
 )]
 struct Args {
-    /// JSON-RPC port.
+    /// JSON-RPC port; WebSocket pubsub is served on the next one.
     #[arg(long, default_value_t = 8899)]
     rpc_port: u16,
 
@@ -41,7 +46,8 @@ struct Args {
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind_address: IpAddr,
 
-    /// Directory for the faucet keypair and the genesis summary.
+    /// Ledger directory: genesis, faucet keypair, snapshots and history.
+    /// An existing chain there is resumed unless --reset.
     #[arg(long, default_value = "test-ledger")]
     ledger: PathBuf,
 
@@ -60,6 +66,11 @@ struct Args {
     /// Slot duration in milliseconds (the clock advances by this much per slot).
     #[arg(long, default_value_t = 400)]
     slot_ms: u64,
+
+    /// Blocks between the newest confirmed block and the root (finalized),
+    /// 32 as on a cluster; 0 finalizes every block as soon as it is confirmed.
+    #[arg(long, default_value_t = 32)]
+    finality_depth: usize,
 }
 
 fn main() -> ExitCode {
@@ -84,38 +95,45 @@ fn run(args: Args) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let address = SocketAddr::new(args.bind_address, args.rpc_port);
     let listener = std::net::TcpListener::bind(address).map_err(|e| format!("cannot serve on {address}: {e}"))?;
+    let pubsub_port = args.rpc_port.checked_add(1).ok_or("--rpc-port leaves no port for pubsub")?;
+    let pubsub_address = SocketAddr::new(args.bind_address, pubsub_port);
+    let pubsub_listener = std::net::TcpListener::bind(pubsub_address)
+        .map_err(|e| format!("cannot serve pubsub on {pubsub_address}: {e}"))?;
 
+    let ledger = ledger::Ledger::open(&args.ledger, args.reset)?;
     let slot_duration = Duration::from_millis(args.slot_ms);
-    let chain = chain::Chain::new(accounts, slot_duration);
-    write_ledger(&args, &chain)?;
+    let start = match ledger.restore()? {
+        Some(restored) => {
+            if !accounts.is_empty() {
+                eprintln!("aistm7-localnet: the ledger holds a chain already; --account files are not loaded");
+            }
+            chain::Start { bank: restored.bank, genesis: restored.genesis, faucet: restored.faucet, history: restored.history }
+        }
+        None => {
+            let (bank, genesis, faucet) = genesis::genesis_bank(accounts, slot_duration);
+            ledger.write_genesis(&genesis, &faucet)?;
+            chain::Start { bank, genesis, faucet, history: Default::default() }
+        }
+    };
+    let chain = chain::Chain::new(start, args.finality_depth, ledger);
     chain.produce_slots(slot_duration);
+    pubsub::spawn(pubsub_listener, Arc::clone(&chain))?;
 
     if !args.quiet {
         println!("Ledger location: {}", args.ledger.display());
         println!("Identity: {}", chain.identity());
         println!("Genesis Hash: {}", chain.genesis_hash());
+        println!("Faucet: {}", chain.faucet().pubkey());
         println!("Version: {} (aistm7-localnet {})", rpc::API_VERSION, env!("CARGO_PKG_VERSION"));
+        println!("WebSocket PubSub URL: ws://{pubsub_address}");
     }
     println!("JSON RPC URL: http://{address}");
     let _ = std::io::stdout().flush();
-    http::serve(listener, chain)
-}
-
-/// The faucet keypair (the `solana-keygen` JSON array) and a genesis summary.
-fn write_ledger(args: &Args, chain: &chain::Chain) -> Result<(), String> {
-    let dir = &args.ledger;
-    let fail = |e: std::io::Error| format!("ledger {}: {e}", dir.display());
-    if args.reset && dir.exists() {
-        fs::remove_dir_all(dir).map_err(fail)?;
+    http::serve(listener, Arc::clone(&chain))?;
+    // SIGINT or SIGTERM: root and snapshot what was processed, then exit.
+    let slot = chain.shut_down()?;
+    if !args.quiet {
+        println!("Stopped at slot {slot}; restart with the same --ledger (without --reset) to resume");
     }
-    fs::create_dir_all(dir).map_err(fail)?;
-    let faucet = serde_json::to_string(&chain.faucet().to_bytes().to_vec()).expect("bytes serialize");
-    fs::write(dir.join("faucet-keypair.json"), faucet).map_err(fail)?;
-    let genesis = serde_json::json!({
-        "genesisHash": chain.genesis_hash().to_string(),
-        "faucet": chain.faucet().pubkey().to_string(),
-        "programs": { "aistm7": aistm7::ID.to_string(), "mock_pyth": mock_pyth::ID.to_string() },
-    });
-    fs::write(dir.join("genesis.json"), genesis.to_string()).map_err(fail)?;
     Ok(())
 }

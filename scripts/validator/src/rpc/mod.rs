@@ -4,7 +4,9 @@
 mod accounts;
 mod blocks;
 mod cluster;
-mod encoding;
+pub mod commitment;
+pub mod encoding;
+mod tokens;
 mod transactions;
 
 use std::net::SocketAddr;
@@ -69,6 +71,11 @@ impl Params {
             .map_err(|e| RpcError::invalid_params(format!("invalid parameter `{name}`: {e}")))
     }
 
+    /// Parameter `index` as sent.
+    pub fn raw(&self, index: usize) -> Option<&Value> {
+        self.0.get(index)
+    }
+
     /// Parameter `index`, or its default when absent or null.
     pub fn optional<T: DeserializeOwned + Default>(&self, index: usize, name: &str) -> Result<T, RpcError> {
         match self.0.get(index) {
@@ -98,8 +105,8 @@ impl From<RpcCustomError> for RpcError {
     }
 }
 
-pub fn with_context(slot: u64, value: Value) -> Value {
-    json!({ "context": { "slot": slot, "apiVersion": API_VERSION }, "value": value })
+pub fn with_context(slot: u64, value: impl serde::Serialize) -> RpcResult {
+    Ok(json!({ "context": { "slot": slot, "apiVersion": API_VERSION }, "value": to_value(value)? }))
 }
 
 /// Answer one HTTP body: a single request or a batch.
@@ -118,6 +125,11 @@ pub fn handle_body(chain: &Chain, rpc_address: SocketAddr, body: &[u8]) -> Value
 }
 
 fn handle_request(chain: &Chain, rpc_address: SocketAddr, request: Value) -> Value {
+    answer(request, |method, params| call(chain, rpc_address, method, params))
+}
+
+/// Answer one JSON-RPC 2.0 request object with `call(method, params)`.
+pub fn answer(request: Value, call: impl FnOnce(&str, &Params) -> RpcResult) -> Value {
     let Value::Object(mut fields) = request else {
         return error_response(Value::Null, RpcError::new(INVALID_REQUEST, "Invalid request"));
     };
@@ -127,14 +139,14 @@ fn handle_request(chain: &Chain, rpc_address: SocketAddr, request: Value) -> Val
         Some(Value::String(method)) if version_ok => method,
         _ => return error_response(id, RpcError::new(INVALID_REQUEST, "Invalid request")),
     };
-    let result = Params::from_value(fields.remove("params")).and_then(|params| call(chain, rpc_address, &method, &params));
+    let result = Params::from_value(fields.remove("params")).and_then(|params| call(&method, &params));
     match result {
         Ok(result) => json!({ "jsonrpc": "2.0", "result": result, "id": id }),
         Err(error) => error_response(id, error),
     }
 }
 
-fn error_response(id: Value, error: RpcError) -> Value {
+pub fn error_response(id: Value, error: RpcError) -> Value {
     let mut body = json!({ "code": error.code, "message": error.message });
     if let Some(data) = error.data {
         body["data"] = data;
@@ -147,25 +159,33 @@ fn call(chain: &Chain, rpc_address: SocketAddr, method: &str, params: &Params) -
         "getHealth" => cluster::get_health(),
         "getVersion" => cluster::get_version(),
         "getIdentity" => cluster::get_identity(chain),
-        "getSlot" => cluster::get_slot(chain),
-        "getBlockHeight" => cluster::get_block_height(chain),
-        "getEpochInfo" => cluster::get_epoch_info(chain),
+        "getSlot" => cluster::get_slot(chain, params),
+        "getBlockHeight" => cluster::get_block_height(chain, params),
+        "getEpochInfo" => cluster::get_epoch_info(chain, params),
         "getGenesisHash" => cluster::get_genesis_hash(chain),
         "getEpochSchedule" => cluster::get_epoch_schedule(chain),
-        "getTransactionCount" => cluster::get_transaction_count(chain),
+        "getTransactionCount" => cluster::get_transaction_count(chain, params),
         "getSupply" => cluster::get_supply(chain, params),
-        "getInflationGovernor" => cluster::get_inflation_governor(chain),
+        "getInflationGovernor" => cluster::get_inflation_governor(chain, params),
         "getInflationRate" => cluster::get_inflation_rate(chain),
-        "getSlotLeader" => cluster::get_slot_leader(chain),
+        "getSlotLeader" => cluster::get_slot_leader(chain, params),
         "getSlotLeaders" => cluster::get_slot_leaders(chain, params),
-        "getLeaderSchedule" => cluster::get_leader_schedule(chain),
+        "getLeaderSchedule" => cluster::get_leader_schedule(chain, params),
         "getClusterNodes" => cluster::get_cluster_nodes(chain, rpc_address),
+        "getVoteAccounts" => cluster::get_vote_accounts(chain, params),
+        "getStakeMinimumDelegation" => cluster::get_stake_minimum_delegation(chain, params),
+        "getBlock" => blocks::get_block(chain, params),
         "getBlocks" => blocks::get_blocks(chain, params),
         "getBlocksWithLimit" => blocks::get_blocks_with_limit(chain, params),
         "getBlockTime" => blocks::get_block_time(chain, params),
         "getBlockCommitment" => blocks::get_block_commitment(chain, params),
+        "getBlockProduction" => blocks::get_block_production(chain, params),
+        "getRecentPerformanceSamples" => blocks::get_recent_performance_samples(chain, params),
+        "getInflationReward" => blocks::get_inflation_reward(chain, params),
+        "getHighestSnapshotSlot" => cluster::get_highest_snapshot_slot(chain),
+        "getMaxRetransmitSlot" | "getMaxShredInsertSlot" => cluster::get_max_slot(chain),
         "getFirstAvailableBlock" | "minimumLedgerSlot" => blocks::first_available_block(),
-        "getLatestBlockhash" => cluster::get_latest_blockhash(chain),
+        "getLatestBlockhash" => cluster::get_latest_blockhash(chain, params),
         "isBlockhashValid" => cluster::is_blockhash_valid(chain, params),
         "getMinimumBalanceForRentExemption" => cluster::get_minimum_balance_for_rent_exemption(chain, params),
         "advanceClock" => cluster::advance_clock(chain, params),
@@ -173,10 +193,12 @@ fn call(chain: &Chain, rpc_address: SocketAddr, method: &str, params: &Params) -
         "getMultipleAccounts" => accounts::get_multiple_accounts(chain, params),
         "getProgramAccounts" => accounts::get_program_accounts(chain, params),
         "getBalance" => accounts::get_balance(chain, params),
-        "getTokenAccountBalance" => accounts::get_token_account_balance(chain, params),
-        "getTokenAccountsByOwner" => accounts::get_token_accounts_by_owner(chain, params),
-        "getTokenAccountsByDelegate" => accounts::get_token_accounts_by_delegate(chain, params),
-        "getTokenSupply" => accounts::get_token_supply(chain, params),
+        "getLargestAccounts" => accounts::get_largest_accounts(chain, params),
+        "getTokenAccountBalance" => tokens::get_token_account_balance(chain, params),
+        "getTokenAccountsByOwner" => tokens::get_token_accounts_by_owner(chain, params),
+        "getTokenAccountsByDelegate" => tokens::get_token_accounts_by_delegate(chain, params),
+        "getTokenSupply" => tokens::get_token_supply(chain, params),
+        "getTokenLargestAccounts" => tokens::get_token_largest_accounts(chain, params),
         "sendTransaction" => transactions::send_transaction(chain, params),
         "simulateTransaction" => transactions::simulate_transaction(chain, params),
         "getSignatureStatuses" => transactions::get_signature_statuses(chain, params),

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests), run through scripts/bench, scripts/soak and scripts/bench-confirm."""
