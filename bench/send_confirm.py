@@ -70,7 +70,7 @@ async def measure(url: str, ws_url: str, commitment: str, count: int, interval: 
             for index in range(count):
                 blockhash = (await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "getLatestBlockhash",
                                                         "params": [{"commitment": "confirmed"}]})).json()["result"]
-                raw = _transfer(payer, 1_000 + index, blockhash["value"]["blockhash"])
+                raw = _transfer(payer, 1_000_000 + index, blockhash["value"]["blockhash"])
                 tx_signature = str(Transaction.from_bytes(base64.b64decode(raw)).signatures[0])
                 await ws.send(json.dumps({"jsonrpc": "2.0", "id": index, "method": "signatureSubscribe",
                                           "params": [tx_signature, {"commitment": commitment}]}))
