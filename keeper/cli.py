@@ -27,7 +27,8 @@ from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
 from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR
 from keeper.jobs import push_revenue
-from keeper.journal import SOURCES, InvalidRevenue, Journal, RevenueEvent
+from keeper.journal import SOURCES, Journal, RevenueEvent
+from keeper.money import CURRENCY, InvalidRevenue
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
@@ -453,18 +454,30 @@ def revenue_import(
     file: Path = typer.Argument(..., help="CSV with a header: ref,source,amount[,currency][,received_at]."),
     journal: Path = JournalPath,
 ) -> None:
-    """Journal every row of a CSV file; any bad row refuses the whole file."""
+    """Journal every row of a CSV file (UTF-8, with or without a BOM); any bad
+    row refuses the whole file, naming the row."""
     try:
-        with file.open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        events = [
-            RevenueEvent.checked(
-                row.get("ref") or "", row.get("source") or "", row.get("amount") or "",
-                row.get("currency") or "ZAR", row.get("received_at") or None,
-            )
-            for row in rows
-        ]
-    except (OSError, InvalidRevenue) as exc:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"ref", "source", "amount"} - set(reader.fieldnames or ())
+            if missing:
+                raise InvalidRevenue(f"the header must name ref, source and amount (missing: {', '.join(sorted(missing))})")
+            events = []
+            for row in reader:
+                line = reader.line_num
+                if None in row or any(value is None for value in row.values()):
+                    raise InvalidRevenue(f"row {line}: {len(reader.fieldnames or ())} columns expected")
+                currency, received_at = row.get("currency", CURRENCY), row.get("received_at") or None
+                try:
+                    events.append(RevenueEvent.checked(row["ref"], row["source"], row["amount"], currency, received_at))
+                except InvalidRevenue as exc:
+                    raise InvalidRevenue(f"row {line}: {exc}") from exc
+        if not events:
+            raise InvalidRevenue("no rows after the header")
+    except UnicodeDecodeError as exc:
+        typer.echo(f"refused {file}: not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
+        raise typer.Exit(2) from exc
+    except (OSError, csv.Error, InvalidRevenue) as exc:
         typer.echo(f"refused {file}: {exc}", err=True)
         raise typer.Exit(2) from exc
     _record(journal, events)

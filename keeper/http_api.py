@@ -12,7 +12,8 @@ from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keeper.client import Aistm7Client
-from keeper.journal import InvalidRevenue, Journal
+from keeper.journal import Journal
+from keeper.money import InvalidRevenue
 from keeper.state import BuyOrder
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler

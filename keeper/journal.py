@@ -13,12 +13,20 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from keeper.money import (
+    CURRENCY,
+    DEFAULT_MAX_EVENT_CENTS,
+    InvalidRevenue,
+    check_currency,
+    check_received_at,
+    check_reference,
+    parse_amount,
+)
+
 SOURCES = ("course_sale", "subscription", "other")
-CURRENCY = "ZAR"
 MAX_BATCH_ENTRIES = 32
 
 SCHEMA = """
@@ -41,25 +49,6 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 
-class InvalidRevenue(ValueError):
-    """Input that must not enter the journal; the message says why."""
-
-
-def parse_amount(text: str) -> int:
-    """ZAR as written by people ("1499.00", "15") in cents; more than two
-    decimals, zero, negatives and non-numbers are refused."""
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise InvalidRevenue(f"amount {text!r} is not a number") from exc
-    cents = amount.scaleb(2)
-    if not amount.is_finite() or cents != cents.to_integral_value():
-        raise InvalidRevenue(f"amount {text!r} has more than two decimals")
-    if cents <= 0:
-        raise InvalidRevenue(f"amount {text!r} must be positive")
-    return int(cents)
-
-
 @dataclass(frozen=True)
 class RevenueEvent:
     ref: str
@@ -68,16 +57,20 @@ class RevenueEvent:
     received_at: str
 
     @classmethod
-    def checked(cls, ref: str, source: str, amount: str, currency: str = CURRENCY, received_at: str | None = None) -> RevenueEvent:
-        ref = ref.strip()
-        if not ref or len(ref) > 128:
-            raise InvalidRevenue("a reference of 1 to 128 characters is required")
+    def checked(
+        cls,
+        ref: str,
+        source: str,
+        amount: str,
+        currency: str = CURRENCY,
+        received_at: str | None = None,
+        max_cents: int = DEFAULT_MAX_EVENT_CENTS,
+    ) -> RevenueEvent:
+        """An event from untrusted input, by the rules of `keeper.money`."""
         if source not in SOURCES:
-            raise InvalidRevenue(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
-        if currency.upper() != CURRENCY:
-            raise InvalidRevenue(f"currency {currency!r} is not accepted: revenue is in {CURRENCY}")
-        when = received_at or datetime.now(timezone.utc).isoformat()
-        return cls(ref, source, parse_amount(amount), when)
+            raise InvalidRevenue(f"unknown source {source[:32]!r}: one of {', '.join(SOURCES)}")
+        check_currency(currency)
+        return cls(check_reference(ref), source, parse_amount(amount, max_cents), check_received_at(received_at))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import hashlib
 import hmac
 import json
 
-from keeper.journal import InvalidRevenue, RevenueEvent
+from keeper.journal import RevenueEvent
+from keeper.money import CURRENCY, InvalidRevenue
 
 SIGNATURE_HEADER = "X-Signature"
 MAX_BODY_BYTES = 64 * 1024
@@ -35,9 +36,12 @@ def parse_event(body: bytes) -> RevenueEvent:
     amount = payload.get("amount")
     if not isinstance(amount, str):
         raise InvalidRevenue("amount must be a decimal string, e.g. \"1499.00\"")
-    fields = {key: payload.get(key) for key in ("ref", "source", "currency", "received_at")}
-    if not all(value is None or isinstance(value, str) for value in fields.values()):
-        raise InvalidRevenue("ref, source, currency and received_at must be strings")
-    return RevenueEvent.checked(
-        fields["ref"] or "", fields["source"] or "", amount, fields["currency"] or "ZAR", fields["received_at"]
-    )
+    ref, source = payload.get("ref"), payload.get("source")
+    if not isinstance(ref, str) or not isinstance(source, str):
+        raise InvalidRevenue("ref and source must be strings")
+    # Absent means ZAR; present, it must say so (null, "" and "zar" do not).
+    currency = payload.get("currency", CURRENCY)
+    received_at = payload.get("received_at")
+    if not isinstance(currency, str) or not (received_at is None or isinstance(received_at, str)):
+        raise InvalidRevenue("currency and received_at must be strings")
+    return RevenueEvent.checked(ref, source, amount, currency, received_at)

@@ -19,12 +19,17 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # rebuilds.
 #
 # Build the binaries the scripts and tests run. Checkouts share the target
-# directory, and cargo leaves target/debug/<bin> as the last checkout that linked
-# it: when another checkout did, touch the sources so this one relinks them.
+# directory, and cargo leaves target/debug/<bin> as the last checkout that built
+# it: when another checkout did, touch our sources so this one rebuilds them.
 build_binaries() {
   local marker="$CARGO_TARGET_DIR/debug/.aistm7-checkout"
   if [[ "$(cat "$marker" 2>/dev/null)" != "$ROOT" ]]; then
-    touch "$ROOT/scripts/validator/src/main.rs" "$ROOT/scripts/idl/src/main.rs"
+    # Cargo records our crates' sources relative to the workspace and compares
+    # mtimes: a file edited here before another checkout built would look
+    # older than that build. Newer mtimes make every target (tests, the IDL
+    # build under idl/) rebuild from this checkout's sources.
+    find "$ROOT/programs" "$ROOT/scripts/validator" "$ROOT/scripts/idl" "$ROOT/scripts/host" \
+      -name '*.rs' -exec touch {} +
   fi
   (cd "$ROOT" && cargo build --locked -q --workspace)
   printf '%s' "$ROOT" > "$marker"

@@ -17,6 +17,7 @@ from spl.token.constants import MINT_LEN
 from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
 from keeper.deploy import Deployment, deploy_buyback
+from keeper.money import DEFAULT_MAX_EVENT_CENTS
 from keeper.state import TOKEN, BuybackParams, SetCouncil, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
 from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, balance, expect_failure, token_account
@@ -24,6 +25,7 @@ from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, bal
 USD_ZAR_FEED = bytes([0xC3]) * 32
 ZAR = 100
 QUOTE_FUNDS = 1_000_000_000_000
+MAX_EVENT = DEFAULT_MAX_EVENT_CENTS
 TIMELOCK = 172_800
 RETENTION = 7 * 86_400
 
@@ -74,9 +76,11 @@ async def set_prices(
 
 
 async def report(client: Aistm7Client, roles: Roles, cents: int, source: str = "course_sale") -> TxResult:
+    """One batch of `cents`, in entries of at most the program's per-entry maximum."""
     found = await client.fetch_buyback()
     assert found is not None
-    ix = client.report_revenue_ix(roles.keeper.pubkey(), found.data.last_batch_seq + 1, [(source, cents)])
+    entries = [(source, min(MAX_EVENT, cents - start)) for start in range(0, cents, MAX_EVENT)]
+    ix = client.report_revenue_ix(roles.keeper.pubkey(), found.data.last_batch_seq + 1, entries)
     return await client.send([ix], [roles.keeper])
 
 

@@ -34,8 +34,11 @@ def feeds() -> Feeds:
     return Feeds(Keypair(), Keypair())
 
 
-async def write(client: Aistm7Client, account: Keypair, feed: bytes, price: int, age: int = 0, **kw: int) -> None:
-    now = await client.cluster_time()
+async def write(
+    client: Aistm7Client, account: Keypair, feed: bytes, price: int, age: int = 0, now: int | None = None, **kw: int
+) -> None:
+    """Publish `price` `age` seconds before `now` (the cluster's time unless given)."""
+    now = await client.cluster_time() if now is None else now
     ix = client.write_price_ix(client.payer.pubkey(), account.pubkey(), feed, price, now - age, **kw)
     await client.send([ix], [account])
 
@@ -173,8 +176,10 @@ async def test_two_usable_feeds_are_compared_only_when_published_together(
     rpc_url: str, client: Aistm7Client, deployment: Deployment, feeds: Feeds
 ) -> None:
     advance(rpc_url, 61)
-    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000)
-    await write(client, feeds.backup, BACKUP_FEED, 15_000_000, age=11)
+    # One reference time for both: each send takes a slot, which would close the gap.
+    now = await client.cluster_time()
+    await write(client, feeds.primary, PRIMARY_FEED, 15_000_000, now=now)
+    await write(client, feeds.backup, BACKUP_FEED, 15_000_000, age=11, now=now)
 
     await expect_failure("FeedsOutOfSync", refresh(client, feeds))
     assert (await state(client)).price == 14_900_000

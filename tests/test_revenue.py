@@ -20,8 +20,9 @@ from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
-from keeper.journal import InvalidRevenue, Journal, RevenueEvent, parse_amount
-from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, sign
+from keeper.journal import Journal, RevenueEvent
+from keeper.money import InvalidRevenue, parse_amount
+from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, parse_event, sign
 from tests.conftest import ROOT, SOL, Roles, _free_port, _fund, aistm7, deploy_with_treasury, launch_validator
 
 
@@ -55,35 +56,80 @@ def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-unt
 
 
 def test_amounts_and_events_are_checked_before_they_are_journaled(tmp_path: Path) -> None:
+    """One grammar for money: ASCII decimal ZAR, at most two decimals, above
+    zero, at most the per-event maximum; exactly "ZAR"; clean references."""
     assert parse_amount("1499.00") == 149_900
     assert parse_amount("15") == 1_500
-    for bad in ("0", "-1", "1.001", "abc", "NaN", "Infinity"):
+    assert parse_amount("0.5") == 50
+    assert parse_amount("10000000") == 1_000_000_000
+    bad_amounts = (
+        "0", "0.00", "-1", "+5", "1.001", "abc", "NaN", "sNaN", "Infinity", "1e3", "1_000", "1,000",
+        " 10", "10 ", "\u0661\u0660", "\uff11", "", ".5", "5.", str(2**63), "92233720368547758.07", "10000000.01",
+    )
+    for bad in bad_amounts:
         with pytest.raises(InvalidRevenue):
             parse_amount(bad)
     with pytest.raises(InvalidRevenue, match="unknown source"):
         RevenueEvent.checked("INV-1", "donation", "10")
-    with pytest.raises(InvalidRevenue, match="currency"):
-        RevenueEvent.checked("INV-1", "other", "10", currency="USD")
+    for currency in ("USD", "zar", "", " ZAR"):
+        with pytest.raises(InvalidRevenue, match="currency"):
+            RevenueEvent.checked("INV-1", "other", "10", currency=currency)
+    for ref in ("", " INV-1", "INV-1\n2026-01-01 INFO forged", "INV\x00-1", "INV\u2028-1", "INV\u200b-1", "x" * 129):
+        with pytest.raises(InvalidRevenue, match="reference"):
+            RevenueEvent.checked(ref, "other", "10")
+    for when in ("yesterday", "2026-01-01T00:00:00", "2999-01-01T00:00:00+00:00"):
+        with pytest.raises(InvalidRevenue, match="received_at"):
+            RevenueEvent.checked("INV-1", "other", "10", received_at=when)
     journal = Journal(tmp_path / "j.sqlite3")
     assert journal.add([RevenueEvent.checked("INV-1", "other", "10")]) == (1, 0)
     assert journal.add([RevenueEvent.checked("INV-1", "course_sale", "99")]) == (0, 1)
     assert journal.totals()["total"] == 1_000
 
 
+def test_webhook_bodies_follow_the_same_grammar() -> None:
+    good = {"ref": "W-1", "source": "other", "amount": "10.50"}
+    assert parse_event(json.dumps(good).encode()).amount_cents == 1_050
+    assert parse_event(json.dumps({**good, "currency": "ZAR"}).encode()).amount_cents == 1_050
+    for change in ({"currency": None}, {"currency": ""}, {"currency": "zar"}, {"amount": 10.5}, {"ref": None},
+                   {"amount": "1e3"}, {"received_at": 5}, {"source": ["other"]}):
+        with pytest.raises(InvalidRevenue):
+            parse_event(json.dumps({**good, **change}).encode())
+
+
 def test_a_bad_csv_row_refuses_the_whole_file(tmp_path: Path) -> None:
     journal = tmp_path / "j.sqlite3"
     good = tmp_path / "good.csv"
-    good.write_text("ref,source,amount\nA-1,course_sale,1499.00\nA-2,subscription,99.99\nA-1,course_sale,1499.00\n")
+    # Spreadsheet exports start with a UTF-8 byte-order mark.
+    good.write_bytes(b"\xef\xbb\xbfref,source,amount\nA-1,course_sale,1499.00\nA-2,subscription,99.99\nA-1,course_sale,1499.00\n")
     bad = tmp_path / "bad.csv"
     bad.write_text("ref,source,amount,currency\nB-1,other,10.00,ZAR\nB-2,other,5.00,EUR\n")
 
     imported = aistm7("revenue", "import", str(good), "--journal", str(journal))
     refused = aistm7("revenue", "import", str(bad), "--journal", str(journal))
 
-    assert imported.returncode == 0 and "added 2, duplicates 1" in imported.stdout
-    assert refused.returncode == 2 and "EUR" in refused.stderr
+    assert imported.returncode == 0 and "added 2, duplicates 1" in imported.stdout, imported.stderr
+    assert refused.returncode == 2 and "row 3" in refused.stderr and "EUR" in refused.stderr
     shown = json.loads(aistm7("revenue", "show", "--journal", str(journal), "--json").stdout)
     assert (shown["total"], shown["course_sale"], shown["subscription"], shown["other"]) == (159_899, 149_900, 9_999, 0)
+
+
+def test_import_refuses_what_is_not_a_revenue_csv_without_a_traceback(tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite3"
+    cases = {
+        "one-line.json": (b'{"ref": "J-1", "source": "other", "amount": "10"}', "header"),
+        "binary.csv": (bytes(range(256)), "not UTF-8"),
+        "snan.csv": (b"ref,source,amount\nS-1,other,sNaN\n", "row 2"),
+        "huge.csv": (b"ref,source,amount\nH-1,other," + str(10**30).encode() + b"\n", "row 2"),
+        "short-row.csv": (b"ref,source,amount\nR-1,other\n", "row 2"),
+        "empty.csv": (b"ref,source,amount\n", "no rows"),
+    }
+    for name, (content, reason) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        refused = aistm7("revenue", "import", str(path), "--journal", str(journal))
+        assert refused.returncode == 2 and reason in refused.stderr, (name, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    assert not journal.exists() or Journal(journal).totals()["total"] == 0
 
 
 CRASH_AFTER_SEND = """
@@ -171,10 +217,12 @@ def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path)
     ok = aistm7("revenue", "add", "--source", "course_sale", "--amount", "1499.00", "--ref", "INV-1", "--journal", journal)
     again = aistm7("revenue", "add", "--source", "course_sale", "--amount", "1499.00", "--ref", "INV-1", "--journal", journal)
     bad = aistm7("revenue", "add", "--source", "course_sale", "--amount", "-5", "--ref", "INV-2", "--journal", journal)
+    poison = aistm7("revenue", "add", "--source", "other", "--amount", "92233720368547758.07", "--ref", "P", "--journal", journal)
 
     assert ok.returncode == 0 and "added 1" in ok.stdout
     assert again.returncode == 0 and "duplicates 1" in again.stdout
-    assert bad.returncode == 2 and "positive" in bad.stderr
+    assert bad.returncode == 2 and "ASCII decimal" in bad.stderr
+    assert poison.returncode == 2 and "per-event maximum" in poison.stderr
     assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
 
 

@@ -89,4 +89,7 @@ pub const MAX_FEED_SKEW_SECS: i64 = 10;
 
 /// Revenue entries per `report_revenue` batch, and council seats.
 pub const MAX_REVENUE_ENTRIES: usize = 32;
+/// The largest single revenue entry, ZAR cents (10,000,000 ZAR): a journal
+/// holding a larger one (a typo, a poisoned webhook) cannot push it.
+pub const MAX_REVENUE_ENTRY_CENTS: u64 = 10_000_000 * 100;
 pub const MAX_COUNCIL: usize = 10;

@@ -172,4 +172,6 @@ pub enum Aistm7Error {
     LoneFeedDiverges,
     #[msg("The wallet has locked tokens, or unlocking ones still in their cooldown")]
     WalletHasLockedTokens,
+    #[msg("A revenue entry is above the per-entry maximum (10,000,000 ZAR)")]
+    RevenueEntryTooLarge,
 }

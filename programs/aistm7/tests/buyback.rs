@@ -1,6 +1,6 @@
 use aistm7::{
     accounts,
-    constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_QUOTE_VAULT},
+    constants::{MAX_REVENUE_ENTRY_CENTS, SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_QUOTE_VAULT},
     errors::Aistm7Error,
     events::{BuyOrderClosed, BuyOrderFilled, BuyOrderOpened, ProposalApproved, RevenueReported},
     instruction,
@@ -63,6 +63,11 @@ async fn revenue_batches_are_sequenced_and_checked() {
     let zero = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: 0 }];
     assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, zero)], &[&keeper]).await, Aistm7Error::ZeroAmount.into());
     assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, vec![])], &[&keeper]).await, Aistm7Error::InvalidRevenueBatch.into());
+    let too_large = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: MAX_REVENUE_ENTRY_CENTS + 1 }];
+    assert_custom_error(
+        t.env.send(&[t.report_ix(&keeper.pubkey(), 2, too_large)], &[&keeper]).await,
+        Aistm7Error::RevenueEntryTooLarge.into(),
+    );
     let admin = t.keys[0].insecure_clone();
     assert_custom_error(t.env.send(&[t.report_ix(&admin.pubkey(), 2, entries)], &[&admin]).await, Aistm7Error::Unauthorized.into());
 

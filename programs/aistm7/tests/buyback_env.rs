@@ -3,7 +3,10 @@
 
 use aistm7::{
     accounts,
-    constants::{SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_PROPOSAL, SEED_QUOTE_VAULT},
+    constants::{
+        MAX_REVENUE_ENTRY_CENTS, SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_PROPOSAL,
+        SEED_QUOTE_VAULT,
+    },
     instruction,
     state::{Buyback, BuybackParams, ProposalAction, QuoteRate, RevenueEntry, RevenueSource},
     InitializeBuybackArgs,
@@ -107,10 +110,14 @@ impl Treasury {
         )
     }
 
+    /// Report `cents` of course sales in one batch, in entries of at most the program's maximum.
     pub async fn report(&mut self, cents: u64) {
         let keeper = self.keys[2].insecure_clone();
-        let entry = RevenueEntry { source: RevenueSource::CourseSale, amount_cents: cents };
-        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, vec![entry]);
+        let entries = (0..cents.div_ceil(MAX_REVENUE_ENTRY_CENTS))
+            .map(|i| (cents - i * MAX_REVENUE_ENTRY_CENTS).min(MAX_REVENUE_ENTRY_CENTS))
+            .map(|amount_cents| RevenueEntry { source: RevenueSource::CourseSale, amount_cents })
+            .collect();
+        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, entries);
         self.env.send(&[ix], &[&keeper]).await.expect("report");
         self.next_batch += 1;
     }

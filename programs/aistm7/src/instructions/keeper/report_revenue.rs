@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_REVENUE_ENTRIES, SEED_BUYBACK, SEED_CONFIG};
+use crate::constants::{MAX_REVENUE_ENTRIES, MAX_REVENUE_ENTRY_CENTS, SEED_BUYBACK, SEED_CONFIG};
 use crate::emit_event;
 use crate::errors::Aistm7Error;
 use crate::events::RevenueReported;
@@ -9,6 +9,8 @@ use crate::state::{Buyback, Config, RevenueEntry, RevenueTotals};
 /// The keeper reports a batch of fiat revenue. `batch_seq` must be exactly the
 /// last one + 1: a batch already recorded fails with `BatchAlreadyRecorded`
 /// (a retry the keeper can recognise), a skipped number with `BatchSequenceGap`.
+/// Each entry is at most `MAX_REVENUE_ENTRY_CENTS` (`RevenueEntryTooLarge`),
+/// and totals that would overflow fail with `MathOverflow`.
 #[derive(Accounts)]
 pub struct ReportRevenue<'info> {
     #[account(constraint = keeper.key() == config.authorities.keeper @ Aistm7Error::Unauthorized)]
@@ -32,6 +34,7 @@ pub fn handler(ctx: Context<ReportRevenue>, batch_seq: u64, entries: Vec<Revenue
     );
     let mut batch = RevenueTotals::default();
     for entry in &entries {
+        require!(entry.amount_cents <= MAX_REVENUE_ENTRY_CENTS, Aistm7Error::RevenueEntryTooLarge);
         batch.add(entry)?;
         buyback.revenue.add(entry)?;
     }
