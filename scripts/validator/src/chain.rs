@@ -14,7 +14,7 @@ use std::{
         Arc, Mutex, MutexGuard, RwLock,
     },
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use solana_account::AccountSharedData;
@@ -156,15 +156,22 @@ impl Chain {
         chain
     }
 
-    /// End a slot every `slot_duration`, in a background thread.
+    /// End a slot every `slot_duration`, in a background thread. Slots end on
+    /// a fixed schedule (the time a slot end takes does not stretch the next
+    /// slot); after a stall the schedule restarts from now rather than
+    /// producing a burst of slots.
     pub fn produce_slots(self: &Arc<Self>, slot_duration: Duration) {
         let chain = Arc::clone(self);
         thread::Builder::new()
             .name("slot-producer".into())
-            .spawn(move || loop {
-                thread::sleep(slot_duration);
-                chain.advance(1);
-                chain.snapshot_when_due();
+            .spawn(move || {
+                let mut deadline = Instant::now() + slot_duration;
+                loop {
+                    thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                    chain.advance(1);
+                    chain.snapshot_when_due();
+                    deadline = (deadline + slot_duration).max(Instant::now());
+                }
             })
             .expect("spawn slot producer");
     }
