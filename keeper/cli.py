@@ -27,7 +27,7 @@ from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
 from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR
 from keeper.jobs import push_revenue
-from keeper.journal import SOURCES, Journal, RevenueEvent
+from keeper.journal import SOURCES, ConflictingDuplicate, Journal, RevenueEvent
 from keeper.money import CURRENCY, InvalidRevenue
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
@@ -427,6 +427,9 @@ def _record(journal_path: Path, events: list[RevenueEvent]) -> None:
     journal = Journal(journal_path)
     try:
         added, duplicates = journal.add(events)
+    except ConflictingDuplicate as conflict:
+        typer.echo(f"refused, nothing recorded: {conflict}", err=True)
+        raise typer.Exit(2) from conflict
     finally:
         journal.close()
     typer.echo(f"added {added}, duplicates {duplicates}")

@@ -12,7 +12,7 @@ from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keeper.client import Aistm7Client
-from keeper.journal import Journal
+from keeper.journal import ConflictingDuplicate, Journal
 from keeper.money import InvalidRevenue
 from keeper.state import BuyOrder
 from keeper.metrics import KeeperMetrics
@@ -54,7 +54,12 @@ def make_app(
         except InvalidRevenue as exc:
             metrics.revenue_received.labels("invalid").inc()
             return web.json_response({"error": str(exc)}, status=400)
-        added, _ = journal.add([event])
+        try:
+            added, _ = journal.add([event])
+        except ConflictingDuplicate as conflict:
+            metrics.revenue_received.labels("conflict").inc()
+            stored = {"source": conflict.source, "amount_cents": conflict.amount_cents}
+            return web.json_response({"error": "conflicting_duplicate", "ref": event.ref, "stored": stored}, status=409)
         outcome = "recorded" if added else "duplicate"
         metrics.revenue_received.labels(outcome).inc()
         log.info("revenue {} {}: {} cents ({})", event.ref, outcome, event.amount_cents, event.source)

@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 
+class ConflictingDuplicate(Exception):
+    """A reference already journaled with another source or amount."""
+
+    def __init__(self, ref: str, source: str, amount_cents: int) -> None:
+        super().__init__(f"reference {ref!r} was recorded as {source} {amount_cents} cents")
+        self.ref, self.source, self.amount_cents = ref, source, amount_cents
+
+
 @dataclass(frozen=True)
 class RevenueEvent:
     ref: str
@@ -109,8 +117,10 @@ class Journal:
         self.db.execute("COMMIT")
 
     def add(self, events: Iterable[RevenueEvent]) -> tuple[int, int]:
-        """Record events; a reference already present is a duplicate and
-        changes nothing. Returns (added, duplicates)."""
+        """Record events; a reference already present with the same source
+        and amount is a duplicate and changes nothing. Returns (added,
+        duplicates). A reference present with another source or amount
+        raises `ConflictingDuplicate` and records none of `events`."""
         added = duplicates = 0
         with self._transaction() as db:
             for event in events:
@@ -121,8 +131,13 @@ class Journal:
                 )
                 if cursor.rowcount:
                     added += 1
-                else:
-                    duplicates += 1
+                    continue
+                source, cents = db.execute(
+                    "SELECT source, amount_cents FROM revenue WHERE ref = ?", (event.ref,)
+                ).fetchone()
+                if (source, cents) != (event.source, event.amount_cents):
+                    raise ConflictingDuplicate(event.ref, source, cents)
+                duplicates += 1
         return added, duplicates
 
     def pending_batch(self) -> Batch | None:

@@ -20,7 +20,7 @@ from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
-from keeper.journal import Journal, RevenueEvent
+from keeper.journal import ConflictingDuplicate, Journal, RevenueEvent
 from keeper.money import InvalidRevenue, parse_amount
 from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, parse_event, sign
 from tests.conftest import ROOT, SOL, Roles, _free_port, _fund, aistm7, deploy_with_treasury, launch_validator
@@ -82,7 +82,13 @@ def test_amounts_and_events_are_checked_before_they_are_journaled(tmp_path: Path
             RevenueEvent.checked("INV-1", "other", "10", received_at=when)
     journal = Journal(tmp_path / "j.sqlite3")
     assert journal.add([RevenueEvent.checked("INV-1", "other", "10")]) == (1, 0)
-    assert journal.add([RevenueEvent.checked("INV-1", "course_sale", "99")]) == (0, 1)
+    assert journal.add([RevenueEvent.checked("INV-1", "other", "10")]) == (0, 1)
+    # The same reference with another amount or source is a conflict: nothing
+    # of that call is recorded, and the stored values are named.
+    for source, amount in (("other", "11"), ("course_sale", "10")):
+        with pytest.raises(ConflictingDuplicate) as conflict:
+            journal.add([RevenueEvent.checked("INV-2", "other", "5"), RevenueEvent.checked("INV-1", source, amount)])
+        assert (conflict.value.source, conflict.value.amount_cents) == ("other", 1_000)
     assert journal.totals()["total"] == 1_000
 
 
@@ -219,8 +225,10 @@ def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path)
     bad = aistm7("revenue", "add", "--source", "course_sale", "--amount", "-5", "--ref", "INV-2", "--journal", journal)
     poison = aistm7("revenue", "add", "--source", "other", "--amount", "92233720368547758.07", "--ref", "P", "--journal", journal)
 
+    conflict = aistm7("revenue", "add", "--source", "course_sale", "--amount", "1.00", "--ref", "INV-1", "--journal", journal)
     assert ok.returncode == 0 and "added 1" in ok.stdout
     assert again.returncode == 0 and "duplicates 1" in again.stdout
+    assert conflict.returncode == 2 and "recorded as course_sale 149900 cents" in conflict.stderr
     assert bad.returncode == 2 and "ASCII decimal" in bad.stderr
     assert poison.returncode == 2 and "per-event maximum" in poison.stderr
     assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
@@ -264,12 +272,17 @@ async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(
             invalid = await http.post("/revenue", content=bad, headers={SIGNATURE_HEADER: sign(secret, bad)})
             huge = b"x" * (MAX_BODY_BYTES + 1)
             too_large = await http.post("/revenue", content=huge, headers={SIGNATURE_HEADER: sign(secret, huge)})
+            other = body.replace(b"99.99", b"9.99")
+            conflicting = await http.post("/revenue", content=other, headers={SIGNATURE_HEADER: sign(secret, other)})
 
             assert (first.status_code, first.json()["status"]) == (201, "recorded")
             assert (again.status_code, again.json()["status"]) == (200, "duplicate")
             assert (tampered.status_code, unsigned.status_code) == (401, 401)
             assert invalid.status_code == 400 and "decimal string" in invalid.json()["error"]
             assert too_large.status_code == 413
+            assert conflicting.status_code == 409 and conflicting.json() == {
+                "error": "conflicting_duplicate", "ref": "WH-1", "stored": {"source": "subscription", "amount_cents": 9_999},
+            }
             for _ in range(100):
                 total = (await client.fetch_buyback()).data.revenue.total  # type: ignore[union-attr]
                 if total != before:
