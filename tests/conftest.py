@@ -19,8 +19,11 @@ from typing import AsyncIterator, Iterator, Sequence
 import httpx
 import pytest
 from solana.rpc.commitment import Confirmed
+from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
 from spl.token.constants import ACCOUNT_LEN, MINT_LEN
 from xprocess import ProcessStarter
 
@@ -199,6 +202,12 @@ async def deploy_with_treasury(client: Aistm7Client, roles: Roles) -> None:
     await client.send(create_mint_ixs(client.payer.pubkey(), quote.pubkey(), client.payer.pubkey(), 6, rent), [quote])
     params = BuybackParams(token_feed_id=PRIMARY_FEED, usd_zar_feed_id=bytes([0xC3]) * 32)
     await deploy_buyback(client, roles.admin, quote.pubkey(), params, [roles.admin.pubkey()])
+
+
+def signed_transfer(payer: Keypair, to: Pubkey, lamports: int, blockhash: Hash) -> Transaction:
+    """A system transfer from `payer`, signed by it."""
+    ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))
+    return Transaction.new_signed_with_payer([ix], payer.pubkey(), [payer], blockhash)
 
 
 def advance(rpc_url: str, seconds: int) -> None:

@@ -16,19 +16,14 @@ from typing import Any, Iterator
 import pytest
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.websocket_api import connect
-from solders.hash import Hash
-from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.message import Message
 from solders.rpc.config import RpcTransactionLogsFilterMentions
 from solders.rpc.responses import AccountNotification, LogsNotification, SignatureNotification, SubscriptionResult
-from solders.system_program import TransferParams, transfer
-from solders.transaction import Transaction
 
 from keeper.client import Aistm7Client
 from keeper.deploy import deploy
 from keeper.state import OracleParams
-from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, launch_validator
+from tests.conftest import BACKUP_FEED, PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, launch_validator, signed_transfer
 
 CLIENTS = ROOT / "tests" / "clients"
 # $0.05 and $0.06 per token (expo -8): 300 then 250 whole tokens for $15.
@@ -153,8 +148,7 @@ async def test_solana_py_websocket_subscriptions_at_each_commitment(deployed: De
                 take(await asyncio.wait_for(ws.recv(), timeout=30))
 
             latest = (await client.connection.get_latest_blockhash(Confirmed)).value.blockhash
-            ix = transfer(TransferParams(from_pubkey=deployed.payer.pubkey(), to_pubkey=watched, lamports=SOL))
-            signature = (await client.connection.send_transaction(_signed(deployed.payer, ix, latest))).value
+            signature = (await client.connection.send_transaction(signed_transfer(deployed.payer, watched, SOL, latest))).value
             for level, commitment in enumerate(commitments):
                 await ws.signature_subscribe(signature, commitment)
                 pending[max(ws.sent_subscriptions)] = level
@@ -167,8 +161,6 @@ async def test_solana_py_websocket_subscriptions_at_each_commitment(deployed: De
     assert levels.index(2) > max(i for i, level in enumerate(levels) if level == 0)
 
 
-def _signed(payer: Keypair, ix: Instruction, blockhash: Hash) -> Transaction:
-    return Transaction([payer], Message([ix], payer.pubkey()), blockhash)
 
 
 async def test_solana_py_reads_every_encoding_at_every_commitment(deployed: Deployed) -> None:
@@ -181,8 +173,7 @@ async def test_solana_py_reads_every_encoding_at_every_commitment(deployed: Depl
     try:
         receiver = Keypair()
         latest = (await connection.get_latest_blockhash(Confirmed)).value.blockhash
-        ix = transfer(TransferParams(from_pubkey=deployed.payer.pubkey(), to_pubkey=receiver.pubkey(), lamports=SOL))
-        signature = (await connection.send_transaction(_signed(deployed.payer, ix, latest))).value
+        signature = (await connection.send_transaction(signed_transfer(deployed.payer, receiver.pubkey(), SOL, latest))).value
         await connection.confirm_transaction(signature, Finalized, sleep_seconds=0.2)
 
         config = client.config_address()

@@ -28,7 +28,7 @@ from bench.simulation_soak import soak
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment
-from tests.conftest import SOL, Roles, advance, airdrop, token_account
+from tests.conftest import SOL, Roles, advance, airdrop, signed_transfer, token_account
 
 CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 
@@ -94,16 +94,11 @@ def test_cluster_methods_answer_in_solana_shapes(rpc_url: str) -> None:
     assert rpc(rpc_url, "getMinimumBalanceForRentExemption", 165)["result"] == 2_039_280
 
 
-def _transfer(payer: Keypair, to: Pubkey, lamports: int, blockhash) -> Transaction:
-    ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))
-    return Transaction.new_signed_with_payer([ix], payer.pubkey(), [payer], blockhash)
-
-
 async def test_a_tampered_signature_is_rejected_and_nothing_moves(rpc_url: str, deployer: Keypair) -> None:
     connection = AsyncClient(rpc_url, Confirmed)
     receiver = Keypair().pubkey()
     blockhash = (await connection.get_latest_blockhash()).value.blockhash
-    tx = _transfer(deployer, receiver, 5_000_000, blockhash)
+    tx = signed_transfer(deployer, receiver, 5_000_000, blockhash)
     raw = bytearray(bytes(tx))
     raw[1 + 10] ^= 0xFF  # flip a byte of the first signature
 
@@ -125,7 +120,7 @@ async def test_a_blockhash_stays_valid_for_many_slots(rpc_url: str, deployer: Ke
     await asyncio.sleep(3)
     assert (await connection.get_slot()).value >= slot + 5
     assert rpc(rpc_url, "isBlockhashValid", str(latest.blockhash), {"commitment": "confirmed"})["result"]["value"] is True
-    signature = (await connection.send_raw_transaction(bytes(_transfer(deployer, receiver, 1_000_000, latest.blockhash)))).value
+    signature = (await connection.send_raw_transaction(bytes(signed_transfer(deployer, receiver, 1_000_000, latest.blockhash)))).value
     await connection.confirm_transaction(signature, Confirmed)
 
     assert (await connection.get_balance(receiver)).value == 1_000_000
