@@ -19,18 +19,20 @@ from spl.token._layouts import MINT_LAYOUT
 from keeper import addresses
 from keeper.client import Aistm7Client, TxResult
 from keeper.state import (
-    DEFAULT_SERVICES,
-    TOKEN,
+    DEFAULT_DECIMALS,
+    MAX_SUPPLY_TOKENS,
     Authorities,
     BuybackParams,
     OracleParams,
     RequirementParams,
     TokenInfo,
     TokenParams,
+    check_decimals,
+    default_services,
+    token_units,
 )
 from keeper.token import create_mint_ixs, mint_to_ix, set_mint_authority_ix
 
-DEFAULT_DECIMALS = 8
 # The price feed local validators use (written there by mock_pyth); on a real
 # cluster pass the Pyth feed ids of the token.
 LOCALNET_FEED_ID = hashlib.sha256(b"aistm7 localnet AISTM7/USD").digest()
@@ -65,17 +67,25 @@ def load_or_create_keypair(path: Path) -> Keypair:
     return keypair
 
 
-INITIAL_SUPPLY = 1_000_000_000 * TOKEN
+INITIAL_SUPPLY_TOKENS = MAX_SUPPLY_TOKENS
+"""Deploy mints the whole default max supply to the treasury."""
 
 
-async def _mint_state(client: Aistm7Client, mint: Pubkey) -> tuple[int, Pubkey | None] | None:
-    """Supply and mint authority of `mint`, or None when it does not exist."""
+@dataclass(frozen=True)
+class _MintState:
+    supply: int
+    decimals: int
+    authority: Pubkey | None
+
+
+async def _mint_state(client: Aistm7Client, mint: Pubkey) -> _MintState | None:
+    """Supply, decimals and mint authority of `mint`, or None when it does not exist."""
     account = (await client.connection.get_account_info(mint, Confirmed)).value
     if account is None:
         return None
     parsed = MINT_LAYOUT.parse(bytes(account.data))
     authority = Pubkey(parsed.mint_authority) if parsed.mint_authority_option else None
-    return parsed.supply, authority
+    return _MintState(parsed.supply, parsed.decimals, authority)
 
 
 async def deploy(
@@ -86,19 +96,24 @@ async def deploy(
     admin: Keypair | None = None,
     guardian: Pubkey | None = None,
     requirement_params: RequirementParams = RequirementParams(),
-    token_params: TokenParams = TokenParams(),
+    token_params: TokenParams | None = None,
     token_info: TokenInfo = TokenInfo(),
-    initial_supply: int = INITIAL_SUPPLY,
+    initial_supply: int | None = None,
     decimals: int = DEFAULT_DECIMALS,
 ) -> Deployment:
     """Bring the cluster to a deployed state, doing only the missing steps:
-    create the mint (the payer its authority), initialize the config with
-    `authorities` (default: the payer holds every role but the guardian,
-    which is `guardian`: the program refuses an admin that is also the
-    guardian), create the fee
-    schedule with the default services (signed by `admin`, default the payer),
-    mint `initial_supply` to the treasury and hand the mint authority to the
-    program's PDA."""
+    create the mint with `decimals` (the payer its authority), initialize the
+    config with `authorities` (default: the payer holds every role but the
+    guardian, which is `guardian`: the program refuses an admin that is also
+    the guardian) and `token_params` (default: `TokenParams.for_decimals`),
+    create the fee schedule with the default services (signed by `admin`,
+    default the payer), mint `initial_supply` (default: 1,000,000,000 tokens)
+    to the treasury and hand the mint authority to the program's PDA.
+
+    Every default is in whole tokens, so `decimals` must be one
+    `check_decimals` accepts (ValueError otherwise, before anything is sent);
+    an existing mint or config with other decimals is refused the same way."""
+    check_decimals(decimals)
     log = logger.bind(job="deploy")
     payer = client.payer.pubkey()
     admin_signer = admin or client.payer
@@ -108,22 +123,28 @@ async def deploy(
     existing = await client.fetch_config()
     if existing is None:
         mint = mint_keypair.pubkey()
-        if await _mint_state(client, mint) is None:
+        found = await _mint_state(client, mint)
+        if found is None:
             rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
             await client.send(create_mint_ixs(payer, mint, payer, decimals, rent), [mint_keypair])
             log.info("created mint {} ({} decimals)", mint, decimals)
+        elif found.decimals != decimals:
+            raise ValueError(f"the mint {mint} exists with {found.decimals} decimals, not {decimals}")
         if authorities is not None:
             roles = authorities
         elif guardian is not None:
             roles = Authorities.all_but_guardian(payer, guardian)
         else:
             raise ValueError("initializing needs the authorities or at least a guardian key other than the payer")
-        ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, token_params, token_info)
+        params = token_params or TokenParams.for_decimals(decimals)
+        ix = client.initialize_ix(payer, mint, roles, oracle_params, requirement_params, params, token_info)
         initialize = await client.send([ix])
         log.info("initialized config {} in {}", client.config_address(), initialize.signature)
         steps += 1
     else:
         mint, roles = existing.data.mint, existing.data.authorities
+        if existing.data.mint_decimals != decimals:
+            raise ValueError(f"the deployed mint {mint} has {existing.data.mint_decimals} decimals, not {decimals}")
     if admin_signer.pubkey() != roles.admin:
         raise ValueError(f"the admin signer {admin_signer.pubkey()} is not the config's admin {roles.admin}")
 
@@ -133,7 +154,7 @@ async def deploy(
         log.info("created the fee schedule {}", addresses.fee_schedule_pda(client.program_id))
         steps += 1
     present = set() if schedule is None else {service.name for service in schedule.data}
-    for name, cost in DEFAULT_SERVICES.items():
+    for name, cost in default_services(decimals).items():
         if name not in present:
             await client.send([client.set_service_fee_ix(roles.admin, name, cost=cost)], [admin_signer])
             log.info("added service {} at {} base units", name, cost)
@@ -141,7 +162,9 @@ async def deploy(
 
     state = await _mint_state(client, mint)
     assert state is not None
-    supply, mint_authority = state
+    supply, mint_authority = state.supply, state.authority
+    if initial_supply is None:
+        initial_supply = INITIAL_SUPPLY_TOKENS * token_units(decimals)
     treasury = addresses.treasury_pda(mint, client.program_id)
     if supply == 0 and initial_supply and mint_authority == payer:
         await client.send([mint_to_ix(mint, treasury, payer, initial_supply)])

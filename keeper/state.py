@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from solders.pubkey import Pubkey
@@ -134,7 +135,8 @@ class RequirementState:
         return self.required or None
 
 
-TOKEN = 10**8
+DEFAULT_DECIMALS = 8
+TOKEN: int = 10**DEFAULT_DECIMALS
 """Base units per whole token at the default 8 decimals."""
 
 RECORD_RETENTION_SECS = 7 * 86_400
@@ -144,14 +146,28 @@ PROPOSAL_EXECUTION_WINDOW_SECS = 14 * 86_400
 """An approved proposal can be executed this long after its time-lock ends, no later."""
 
 
+MAX_SUPPLY_TOKENS = 1_000_000_000
+REWARD_DAILY_CAP_TOKENS = 10_000
+
+
 @dataclass(frozen=True)
 class TokenParams:
-    max_supply: int = 1_000_000_000 * TOKEN
-    reward_daily_cap: int = 10_000 * TOKEN
+    """Mirrors `TokenParams` (base units); the defaults are for 8 decimals,
+    `for_decimals` gives the same whole-token amounts for any mint."""
+
+    max_supply: int = MAX_SUPPLY_TOKENS * TOKEN
+    reward_daily_cap: int = REWARD_DAILY_CAP_TOKENS * TOKEN
 
     @classmethod
     def decode(cls, raw: Any) -> TokenParams:
         return from_fields(cls, raw)
+
+    @classmethod
+    def for_decimals(cls, decimals: int) -> TokenParams:
+        """The default max supply and daily reward cap in base units of a
+        mint with `decimals`."""
+        unit = token_units(decimals)
+        return cls(max_supply=MAX_SUPPLY_TOKENS * unit, reward_daily_cap=REWARD_DAILY_CAP_TOKENS * unit)
 
 
 @dataclass(frozen=True)
@@ -244,14 +260,55 @@ class ServiceFee:
         return cls(raw.name, ServiceTerms.decode(raw.terms), raw.count, raw.total)
 
 
-# The defaults deploy puts in the schedule: search 0.1, goal 1.0, analysis 0.5,
-# notification 0.05 tokens.
-DEFAULT_SERVICES = {
-    "search": TOKEN // 10,
-    "goal": TOKEN,
-    "analysis": TOKEN // 2,
-    "notification": TOKEN // 20,
+DEFAULT_SERVICE_FEES = {
+    "search": Decimal("0.1"),
+    "goal": Decimal("1"),
+    "analysis": Decimal("0.5"),
+    "notification": Decimal("0.05"),
 }
+"""The services deploy puts in the schedule, priced in whole tokens."""
+
+MAX_DECIMALS = 9
+"""Most mint decimals deploy accepts: the default supply of 1,000,000,000
+tokens is 10^(9 + decimals) base units, which the program's u64 amounts hold
+up to 10 decimals; 9 leaves the council room to raise the max supply and is
+also SOL's and the usual SPL maximum."""
+MIN_DECIMALS = next(
+    decimals
+    for decimals in range(MAX_DECIMALS + 1)
+    if all(fee.scaleb(decimals) % 1 == 0 for fee in DEFAULT_SERVICE_FEES.values())
+)
+"""Fewest mint decimals deploy accepts (2): every default fee must be a whole
+number of base units, and 0.05 token needs 2 decimals. Rounding a fee instead
+would make it free or change its price."""
+
+
+def check_decimals(decimals: int) -> None:
+    """Raise ValueError unless deploy's defaults (fee schedule, supply) are
+    exact at `decimals` base-unit places: see `MIN_DECIMALS` and `MAX_DECIMALS`."""
+    if not MIN_DECIMALS <= decimals <= MAX_DECIMALS:
+        raise ValueError(
+            f"{decimals} decimals is not in {MIN_DECIMALS}..{MAX_DECIMALS}: below {MIN_DECIMALS} a default fee "
+            f"(0.05 token) is not a whole number of base units, above {MAX_DECIMALS} the default supply of "
+            f"{MAX_SUPPLY_TOKENS:,} tokens leaves too little room in a u64"
+        )
+
+
+def token_units(decimals: int) -> int:
+    """Base units per whole token of a mint with `decimals` (which `check_decimals` accepts)."""
+    check_decimals(decimals)
+    unit: int = 10**decimals
+    return unit
+
+
+def default_services(decimals: int) -> dict[str, int]:
+    """`DEFAULT_SERVICE_FEES` in base units of a mint with `decimals`."""
+    unit = token_units(decimals)
+    return {name: int(fee * unit) for name, fee in DEFAULT_SERVICE_FEES.items()}
+
+
+DEFAULT_SERVICES = default_services(DEFAULT_DECIMALS)
+"""`default_services` at the default 8 decimals."""
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@ the config. Idempotent: a second run changes nothing and says so.
 
     python migrations/deploy.py --rpc-url http://127.0.0.1:8899 --state-dir DIR [--faucet FILE]
         [--primary-feed-id HEX] [--backup-feed-id HEX] [--unlock-cooldown-secs N]
-        [--name NAME] [--symbol SYMBOL] [--local-quote]
+        [--name NAME] [--symbol SYMBOL] [--decimals N] [--local-quote]
 
 The deployer keypair is DIR/deployer.json (created when missing, funded from
 the faucet keypair on local validators) and holds every role but the guardian,
 whose keypair is DIR/guardian.json (the program refuses one key for both); the
 mint keypair is DIR/mint.json. Without --backup-feed-id no backup feed is
 configured, so the refresh crank needs only the primary price account.
+The mint has --decimals decimals (default 8, 2 to 9): the default fees, max
+supply and initial supply are whole tokens at those decimals (below 2 the
+0.05-token fee is not a whole number of base units).
 With --local-quote, a local USD stablecoin (DIR/quote-mint.json, 6 decimals)
 is created, the buy-order treasury set up on it and its vault funded.
 """
@@ -36,7 +39,17 @@ from keeper.deploy import (
     deploy_buyback,
     load_or_create_keypair,
 )
-from keeper.state import NO_FEED, BuybackParams, OracleParams, RequirementParams, TokenInfo
+from keeper.state import (
+    DEFAULT_DECIMALS,
+    MAX_DECIMALS,
+    MIN_DECIMALS,
+    NO_FEED,
+    BuybackParams,
+    OracleParams,
+    RequirementParams,
+    TokenInfo,
+    check_decimals,
+)
 from keeper.token import create_mint_ixs, mint_to_ix
 
 LOCAL_QUOTE_DECIMALS = 6
@@ -59,6 +72,19 @@ async def local_quote(client: Aistm7Client, state_dir: Path, token_feed_id: byte
         logger.info("funded the quote vault with {} local quote units", LOCAL_QUOTE_FUNDS)
 
 
+def decimals_arg(text: str) -> int:
+    """--decimals: an integer `check_decimals` accepts (argparse reports the reason)."""
+    try:
+        decimals = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    try:
+        check_decimals(decimals)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return decimals
+
+
 async def main(
     rpc_url: str,
     state_dir: Path,
@@ -66,6 +92,7 @@ async def main(
     oracle: OracleParams,
     requirement: RequirementParams,
     info: TokenInfo,
+    decimals: int,
     with_quote: bool,
 ) -> None:
     deployer = load_or_create_keypair(state_dir / "deployer.json")
@@ -85,7 +112,13 @@ async def main(
     client = Aistm7Client.connect(rpc_url, deployer)
     try:
         result = await deploy(
-            client, mint, oracle, guardian=guardian.pubkey(), requirement_params=requirement, token_info=info
+            client,
+            mint,
+            oracle,
+            guardian=guardian.pubkey(),
+            requirement_params=requirement,
+            token_info=info,
+            decimals=decimals,
         )
         if with_quote:
             await local_quote(client, state_dir, oracle.primary_feed_id)
@@ -111,9 +144,17 @@ if __name__ == "__main__":
     )
     parser.add_argument("--name", default=TokenInfo.name, help="token name (at most 32 bytes)")
     parser.add_argument("--symbol", default=TokenInfo.symbol, help="token symbol (at most 10 bytes)")
+    parser.add_argument(
+        "--decimals",
+        type=decimals_arg,
+        default=DEFAULT_DECIMALS,
+        help=f"token mint decimals, {MIN_DECIMALS} to {MAX_DECIMALS} (default {DEFAULT_DECIMALS})",
+    )
     parser.add_argument("--local-quote", action="store_true", help="create a local quote stablecoin and the treasury")
     args = parser.parse_args()
     oracle = OracleParams(primary_feed_id=args.primary_feed_id, backup_feed_id=args.backup_feed_id)
     requirement = RequirementParams(unlock_cooldown_secs=args.unlock_cooldown_secs)
     info = TokenInfo(name=args.name, symbol=args.symbol)
-    asyncio.run(main(args.rpc_url, args.state_dir, args.faucet, oracle, requirement, info, args.local_quote))
+    asyncio.run(
+        main(args.rpc_url, args.state_dir, args.faucet, oracle, requirement, info, args.decimals, args.local_quote)
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from loguru import logger
@@ -13,9 +15,11 @@ from solders.pubkey import Pubkey
 from keeper import addresses
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy
-from keeper.state import DEFAULT_SERVICES, TOKEN
+from keeper.state import DEFAULT_SERVICES, TOKEN, TokenParams
 from keeper.token import approve_ix
-from tests.conftest import INITIAL_SUPPLY, SOL, Roles, advance, airdrop, aistm7, balance, expect_failure, token_account
+from tests.conftest import (
+    INITIAL_SUPPLY, ROOT, SOL, Roles, advance, airdrop, aistm7, balance, expect_failure, launch_validator, token_account,
+)
 
 
 async def test_deploying_again_changes_nothing_and_says_so(
@@ -180,3 +184,38 @@ def test_fees_list_shows_the_schedule_and_counters(rpc_url: str, deployment: Dep
     for name, cost in DEFAULT_SERVICES.items():
         assert rows[name]["cost_units"] == cost
     assert rows["search"]["cost_tokens"] == "0.1" and rows["notification"]["cost_tokens"] == "0.05"
+
+
+async def test_deploy_prices_its_defaults_in_whole_tokens_at_the_mint_decimals(xprocess, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def migrate(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "migrations/deploy.py", "--state-dir", str(tmp_path / "state"), *args]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+    refused = {value: migrate("--decimals", value) for value in ("1", "10", "six")}
+    for done in refused.values():
+        assert done.returncode == 2 and "error: argument --decimals:" in done.stderr, done.stderr
+    assert "1 decimals is not in 2..9: below 2 a default fee (0.05 token) is not a whole number" in refused["1"].stderr
+    assert "10 decimals is not in 2..9" in refused["10"].stderr and "'six' is not an integer" in refused["six"].stderr
+    assert not (tmp_path / "state").exists()
+
+    ledger = tmp_path / "ledger"
+    rpc_url = launch_validator(xprocess, "localnet-decimals", ledger)
+    try:
+        done = migrate("--rpc-url", rpc_url, "--faucet", str(ledger / "faucet-keypair.json"), "--decimals", "6")
+        assert done.returncode == 0, done.stderr
+        client = Aistm7Client.connect(rpc_url, Keypair())
+        try:
+            config = (await client.fetch_config()).data  # type: ignore[union-attr]
+            schedule = (await client.fetch_fee_schedule()).data  # type: ignore[union-attr]
+            supply = (await client.connection.get_token_supply(config.mint)).value
+            treasury = await balance(client, addresses.treasury_pda(config.mint))
+        finally:
+            await client.close()
+    finally:
+        xprocess.getinfo("localnet-decimals").terminate()
+
+    costs = {service.name: service.terms.cost for service in schedule}
+    assert costs == {"search": 100_000, "goal": 1_000_000, "analysis": 500_000, "notification": 50_000}
+    assert config.mint_decimals == 6 and (supply.decimals, int(supply.amount)) == (6, 10**15)
+    assert treasury == 10**15
+    assert config.token_params == TokenParams(max_supply=10**15, reward_daily_cap=10**10)
