@@ -86,7 +86,7 @@ async def ingest(url: str, count: int, prefix: str) -> float:
         while not queue.empty():
             n = queue.get_nowait()
             body = json.dumps({"ref": f"{prefix}-{n}", "source": ("course_sale", "subscription", "other")[n % 3], "amount": f"{1 + n % 500}.{n % 100:02d}"}).encode()
-            response = await http.post(url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)})
+            response = await http.post(url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body, int(time.time()))})
             if response.status_code != 201:
                 raise RuntimeError(f"event {n}: {response.status_code} {response.text}")
 

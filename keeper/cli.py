@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import csv
-import sys
 import tomllib
 import hashlib
 from typing import Awaitable, Callable, Optional, TypeVar
 from decimal import Decimal
 from pathlib import Path
 import typer
-from loguru import logger
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import TokenAccountOpts
 from solders.keypair import Keypair
@@ -23,17 +21,21 @@ from spl.token.instructions import get_associated_token_address
 
 from keeper import daemon
 from keeper.audit.cli import audit_app
+from keeper.journal_cli import journal_app
+from keeper import log
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
-from keeper.config import DEFAULT_JOURNAL, DEFAULT_KEYPAIR
+from keeper.config import DEFAULT_KEYPAIR
 from keeper.jobs import push_revenue
-from keeper.journal import SOURCES, ConflictingDuplicate, Journal, RevenueEvent
-from keeper.money import CURRENCY, InvalidRevenue
+from keeper.health import DEFAULT_MAX_AGE_SECS, HealthPolicy
+from keeper.journal import SOURCES, ConflictingDuplicate, Journal, NotRepairable, RevenueEvent
+from keeper.money import CURRENCY, InvalidRevenue, max_event_cents
+from keeper.webhook import DEFAULT_TOLERANCE_SECS
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
 from keeper.views import access_dict, fee_rows, requirement_dict, tokens
-from keeper.cli_common import AsJson, RpcUrl, with_client
+from keeper.cli_common import AsJson, JournalPath, RpcUrl, with_client
 
 T = TypeVar("T")
 
@@ -61,8 +63,8 @@ app.add_typer(revenue_app, name="revenue")
 app.add_typer(orders_app, name="buy-orders")
 app.add_typer(keeper_app, name="keeper")
 app.add_typer(audit_app, name="audit")
+app.add_typer(journal_app, name="journal")
 
-JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
 )
@@ -435,6 +437,19 @@ def _record(journal_path: Path, events: list[RevenueEvent]) -> None:
     typer.echo(f"added {added}, duplicates {duplicates}")
 
 
+MaxEventZar = typer.Option(
+    "10000000", "--max-event-zar", envvar="AISTM7_MAX_EVENT_ZAR",
+    help="Largest accepted event in ZAR (at most the program's 10,000,000).",
+)
+
+
+def _max_cents(zar: str) -> int:
+    try:
+        return max_event_cents(zar)
+    except InvalidRevenue as exc:
+        raise typer.BadParameter(f"--max-event-zar: {exc}") from exc
+
+
 @revenue_app.command("add")
 def revenue_add(
     source: str = typer.Option(..., help=f"One of {', '.join(SOURCES)}."),
@@ -442,10 +457,12 @@ def revenue_add(
     ref: str = typer.Option(..., help="External reference (invoice, payment id); each is recorded once."),
     currency: str = typer.Option("ZAR", help="Only ZAR is accepted."),
     journal: Path = JournalPath,
+    max_event_zar: str = MaxEventZar,
 ) -> None:
     """Journal one revenue event (pushed on-chain by `revenue push` or the daemon)."""
+    limit = _max_cents(max_event_zar)
     try:
-        event = RevenueEvent.checked(ref, source, amount, currency)
+        event = RevenueEvent.checked(ref, source, amount, currency, max_cents=limit)
     except InvalidRevenue as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -456,9 +473,11 @@ def revenue_add(
 def revenue_import(
     file: Path = typer.Argument(..., help="CSV with a header: ref,source,amount[,currency][,received_at]."),
     journal: Path = JournalPath,
+    max_event_zar: str = MaxEventZar,
 ) -> None:
     """Journal every row of a CSV file (UTF-8, with or without a BOM); any bad
     row refuses the whole file, naming the row."""
+    limit = _max_cents(max_event_zar)
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -472,7 +491,7 @@ def revenue_import(
                     raise InvalidRevenue(f"row {line}: {len(reader.fieldnames or ())} columns expected")
                 currency, received_at = row.get("currency", CURRENCY), row.get("received_at") or None
                 try:
-                    events.append(RevenueEvent.checked(row["ref"], row["source"], row["amount"], currency, received_at))
+                    events.append(RevenueEvent.checked(row["ref"], row["source"], row["amount"], currency, received_at, limit))
                 except InvalidRevenue as exc:
                     raise InvalidRevenue(f"row {line}: {exc}") from exc
         if not events:
@@ -498,14 +517,64 @@ def revenue_push(rpc_url: str = RpcUrl, keypair: Path = KeypairPath, journal: Pa
 
 
 @revenue_app.command("show")
-def revenue_show(journal: Path = JournalPath, as_json: bool = AsJson) -> None:
-    """Journal totals per source, what is confirmed on-chain, and the backlog."""
+def revenue_show(
+    journal: Path = JournalPath,
+    as_json: bool = AsJson,
+    quarantined: bool = typer.Option(False, "--quarantined", help="List the quarantined events instead, with why."),
+    voided: bool = typer.Option(False, "--voided", help="List the voided events instead, with why."),
+) -> None:
+    """Journal totals per source, what is confirmed on-chain, the backlog and
+    what is held; or the held events themselves."""
     store = Journal(journal)
     try:
+        if quarantined or voided:
+            held = store.held("voided" if voided else "quarantined")
+            if as_json:
+                typer.echo(json.dumps([vars(event) for event in held], indent=2))
+            for event in [] if as_json else held:
+                typer.echo(log.escape(
+                    f"{event.ref}  {event.source}  {Decimal(event.amount_cents).scaleb(-2)} ZAR  since {event.since}: {event.reason}"
+                ))
+            return
         totals: dict[str, object] = {**store.totals(), "last_confirmed_batch": store.last_confirmed_seq()}
     finally:
         store.close()
     _print(totals, as_json)
+
+
+def _repair(journal: Path, action: Callable[[Journal], None], done: str) -> None:
+    store = Journal(journal)
+    try:
+        action(store)
+    except NotRepairable as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    typer.echo(done)
+
+
+@revenue_app.command("void")
+def revenue_void(
+    ref: str = typer.Argument(..., help="A quarantined (or not yet batched) event."),
+    reason: str = typer.Option(..., "--reason", help="Why it must never be pushed (kept in the audit trail)."),
+    journal: Path = JournalPath,
+) -> None:
+    """Never push this event: it leaves the totals and the quarantine, and the
+    audit trail records who voided it and why."""
+    if not reason.strip():
+        raise typer.BadParameter("--reason must say why")
+    _repair(journal, lambda store: store.void(ref, reason), f"voided {ref}")
+
+
+@revenue_app.command("requeue")
+def revenue_requeue(
+    ref: str = typer.Argument(..., help="A quarantined event."),
+    journal: Path = JournalPath,
+) -> None:
+    """Send a quarantined event again (after the cause was fixed, e.g. the
+    program was unpaused or upgraded); it goes to the end of the backlog."""
+    _repair(journal, lambda store: store.requeue(ref), f"requeued {ref}")
 
 
 def _pubkey(text: Optional[str]) -> Optional[Pubkey]:
@@ -566,6 +635,19 @@ def keeper_run(
     priority_fee: bool = typer.Option(
         True, "--priority-fee/--no-priority-fee", envvar="AISTM7_PRIORITY_FEE", help="Pay the 75th percentile of recent priority fees."
     ),
+    push_linger: float = typer.Option(
+        2.0, envvar="AISTM7_PUSH_LINGER", min=0.0,
+        help="Seconds a partial batch waits for more events (a full batch of 32 goes at once).",
+    ),
+    max_event_zar: str = MaxEventZar,
+    signature_tolerance: int = typer.Option(
+        DEFAULT_TOLERANCE_SECS, envvar="AISTM7_SIGNATURE_TOLERANCE", min=1,
+        help="Seconds a webhook signature's timestamp may be from now.",
+    ),
+    health_max_age: float = typer.Option(
+        DEFAULT_MAX_AGE_SECS, envvar="AISTM7_HEALTH_MAX_AGE", min=1.0,
+        help="/health fails when a batch fails, an event stays quarantined or unpushed, or a push has not succeeded, this long.",
+    ),
 ) -> None:
     """Run the keeper daemon until SIGINT or SIGTERM (jobs in flight finish first).
 
@@ -575,12 +657,10 @@ def keeper_run(
     keeper's own settled orders once their 7-day retention passed: the rent
     comes back), price_alerts (price or
     requirement moves past a threshold: a warning and a webhook POST). HTTP: POST /revenue
-    (HMAC-signed webhooks), GET /revenue, /status, /buy-orders, /health,
+    (webhooks signed `t=..,v1=..`, see keeper/webhook.py), GET /revenue, /status, /buy-orders, /health,
     /metrics (Prometheus), POST /buy-orders/trigger (bearer token); see
     keeper/openapi.yaml."""
-    if log_json:
-        logger.remove()
-        logger.add(sys.stderr, serialize=True)
+    log.configure(log_json)
     settings = DaemonSettings(
         rpc_url=rpc_url,
         keypair=keypair,
@@ -600,6 +680,10 @@ def keeper_run(
         alert_webhook=alert_webhook,
         alert_price_bps=alert_price_bps,
         alert_requirement_bps=alert_requirement_bps,
+        push_linger_secs=push_linger,
+        max_event_cents=_max_cents(max_event_zar),
+        signature_tolerance_secs=signature_tolerance,
+        health=HealthPolicy(max_age_secs=health_max_age),
     )
     try:
         asyncio.run(daemon.run(settings))

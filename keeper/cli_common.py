@@ -9,11 +9,12 @@ import typer
 from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
-from keeper.config import DEFAULT_RPC_URL
+from keeper.config import DEFAULT_JOURNAL, DEFAULT_RPC_URL
 
 T = TypeVar("T")
 
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
+JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 

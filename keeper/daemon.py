@@ -19,7 +19,10 @@ from keeper.jobs.price_alerts import PriceAlerts
 from keeper.journal import Journal
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler
+from keeper.health import HealthPolicy
 from keeper.http_api import make_app
+from keeper.money import DEFAULT_MAX_EVENT_CENTS
+from keeper.webhook import DEFAULT_TOLERANCE_SECS
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class DaemonSettings:
     alert_price_bps: int = 500
     alert_requirement_bps: int = 1_000
     alert_interval_secs: float = 60.0
+    push_linger_secs: float = 2.0
+    max_event_cents: int = DEFAULT_MAX_EVENT_CENTS
+    signature_tolerance_secs: int = DEFAULT_TOLERANCE_SECS
+    health: HealthPolicy = HealthPolicy()
 
 
 async def run(settings: DaemonSettings) -> None:
@@ -52,7 +59,11 @@ async def run(settings: DaemonSettings) -> None:
     journal = Journal(settings.journal)
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
-    scheduler.add("push_revenue", lambda: push_revenue.run(client, journal), settings.push_interval_secs)
+    scheduler.add(
+        "push_revenue",
+        lambda: push_revenue.run(client, journal, linger_secs=settings.push_linger_secs),
+        settings.push_interval_secs,
+    )
     scheduler.add("close_expired_orders", lambda: cranks.close_expired_orders(client), settings.close_interval_secs)
     scheduler.add("close_settled_orders", lambda: cranks.close_settled_orders(client), settings.close_interval_secs)
     if settings.token_price is None:
@@ -71,10 +82,17 @@ async def run(settings: DaemonSettings) -> None:
         else:
             scheduler.add_cron("execute_buy_order", lambda: cranks.execute_buy_order(client, prices), settings.buyback_cron)
 
-    async def slot() -> int:
-        return (await client.connection.get_slot()).value
-
-    app = make_app(journal, metrics, scheduler, settings.webhook_secret, slot, settings.trigger_token, client)
+    app = make_app(
+        journal,
+        metrics,
+        scheduler,
+        settings.webhook_secret,
+        settings.trigger_token,
+        client,
+        settings.health,
+        settings.max_event_cents,
+        settings.signature_tolerance_secs,
+    )
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

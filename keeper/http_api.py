@@ -1,25 +1,62 @@
-"""The keeper's HTTP endpoints: revenue webhooks, health and metrics."""
+"""The keeper's HTTP endpoints: revenue webhooks, health and metrics.
+
+Every error is JSON, `{"error": <stable code>, "message": <for people>}`,
+with a 4xx for what the caller sent and a 503 for what the keeper cannot
+reach (RPC, journal); an unexpected failure is logged and answered 500
+`internal` in the same shape, never with a traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import time
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keeper.client import Aistm7Client
-from keeper.journal import ConflictingDuplicate, Journal
-from keeper.money import InvalidRevenue
-from keeper.state import BuyOrder
+from keeper.health import HealthPolicy, judge
+from keeper.journal import ConflictingDuplicate, Journal, JournalUnavailable
+from keeper.journal.store import age_secs
 from keeper.metrics import KeeperMetrics
+from keeper.money import DEFAULT_MAX_EVENT_CENTS, InvalidRevenue
 from keeper.scheduler import Scheduler
-from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, parse_event, verified
+from keeper.state import BuyOrder
+from keeper.webhook import DEFAULT_TOLERANCE_SECS, MAX_BODY_BYTES, SIGNATURE_HEADER, Refused, parse_event, verify
 
-SlotProbe = Callable[[], Awaitable[int]]
+RPC_TIMEOUT_SECS = 5.0
+"""How long /status and /buy-orders wait for the RPC before answering 503."""
+QUARANTINE_SHOWN = 100
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(code: str, message: str, status: int, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "message": message, **extra}, status=status)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own refusals (404, 405, 413) and any failure as JSON errors."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status, "bad_request")
+        return error(code, exc.reason, exc.status)
+    except JournalUnavailable as exc:
+        return error("journal_unavailable", str(exc), 503)
+    except Exception:  # the one place an unforeseen failure becomes a response
+        logger.bind(job="http").exception("{} {} failed", request.method, request.path)
+        return error("internal", "the keeper failed to answer; see its log", 500)
 
 
 def make_app(
@@ -27,96 +64,100 @@ def make_app(
     metrics: KeeperMetrics,
     scheduler: Scheduler,
     secret: bytes | None,
-    slot: SlotProbe,
     trigger_token: str | None,
     client: Aistm7Client,
+    health_policy: HealthPolicy = HealthPolicy(),
+    max_event_cents: int = DEFAULT_MAX_EVENT_CENTS,
+    tolerance_secs: int = DEFAULT_TOLERANCE_SECS,
 ) -> web.Application:
     log = logger.bind(job="http")
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
 
     async def revenue(request: web.Request) -> web.Response:
         if secret is None:
-            return web.json_response({"error": "webhooks are disabled: no secret configured"}, status=503)
+            return error("webhooks_disabled", "no webhook secret is configured", 503)
         if (request.content_length or 0) > MAX_BODY_BYTES:
             metrics.revenue_received.labels("too_large").inc()
-            return web.json_response({"error": "body too large"}, status=413)
+            return error("body_too_large", f"the body is over {MAX_BODY_BYTES} bytes", 413)
+        body = await request.read()
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            metrics.revenue_received.labels("too_large").inc()
-            return web.json_response({"error": "body too large"}, status=413)
-        if not verified(secret, body, request.headers.get(SIGNATURE_HEADER)):
-            metrics.revenue_received.labels("bad_signature").inc()
-            log.warning("rejected a revenue webhook with a bad signature")
-            return web.json_response({"error": "bad signature"}, status=401)
-        try:
-            event = parse_event(body)
+            verify(secret, body, request.headers.get(SIGNATURE_HEADER), time.time(), tolerance_secs)
+            event = parse_event(body, max_event_cents)
+        except Refused as refused:
+            metrics.revenue_received.labels(refused.code).inc()
+            log.bind(reason=refused.code).warning("refused a revenue webhook: {}", refused.message)
+            return error(refused.code, refused.message, refused.status)
         except InvalidRevenue as exc:
             metrics.revenue_received.labels("invalid").inc()
-            return web.json_response({"error": str(exc)}, status=400)
+            return error("invalid_revenue", str(exc), 400)
         try:
             added, _ = journal.add([event])
         except ConflictingDuplicate as conflict:
             metrics.revenue_received.labels("conflict").inc()
             stored = {"source": conflict.source, "amount_cents": conflict.amount_cents}
-            return web.json_response({"error": "conflicting_duplicate", "ref": event.ref, "stored": stored}, status=409)
+            return error("conflicting_duplicate", str(conflict), 409, ref=event.ref, stored=stored)
         outcome = "recorded" if added else "duplicate"
         metrics.revenue_received.labels(outcome).inc()
-        log.info("revenue {} {}: {} cents ({})", event.ref, outcome, event.amount_cents, event.source)
+        log.bind(ref=event.ref, cents=event.amount_cents, source=event.source).info(
+            "revenue {} {}: {} cents ({})", event.ref, outcome, event.amount_cents, event.source
+        )
         return web.json_response({"ref": event.ref, "status": outcome}, status=201 if added else 200)
 
     async def health(_: web.Request) -> web.Response:
-        try:
-            current_slot: int | None = await slot()
-        except Exception:  # the RPC being down is what health reports
-            current_slot = None
-        jobs = {
-            name: {
-                "last_success": status.last_success,
-                "seconds_since_success": None if status.last_success is None else time.time() - status.last_success,
-                "runs": status.runs,
-                "errors": status.errors,
-                "last_error": status.last_error,
-            }
-            for name, status in scheduler.status.items()
-        }
-        healthy = current_slot is not None
-        body = {"ok": healthy, "rpc_reachable": healthy, "slot": current_slot, "jobs": jobs, "journal": journal.totals()}
-        return web.json_response(body, status=200 if healthy else 503)
+        verdict = await judge(journal, scheduler, client, health_policy)
+        body = {"ok": verdict.ok, "reasons": verdict.reasons, **verdict.facts}
+        return web.json_response(body, status=200 if verdict.ok else 503, dumps=_dumps)
 
     async def prometheus(_: web.Request) -> web.Response:
-        metrics.journal_backlog.set(journal.totals()["backlog_events"])
+        totals = journal.totals()
+        metrics.journal_backlog.set(totals["backlog_events"])
+        metrics.journal_quarantined.set(totals["quarantined_events"])
+        metrics.journal_quarantined_cents.set(totals["quarantined"])
+        metrics.journal_oldest_unpushed.set(age_secs(journal.oldest_backlog_recorded()) or 0)
+        metrics.journal_pending_age.set(age_secs(journal.pending_since()) or 0)
         return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def trigger(request: web.Request) -> web.Response:
         expected = f"Bearer {trigger_token}" if trigger_token else None
         given = request.headers.get("Authorization", "")
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
-            return web.json_response({"error": "a valid bearer token is required"}, status=401)
+            return error("unauthorized", "a valid bearer token is required", 401)
         if "execute_buy_order" not in scheduler.jobs:
-            return web.json_response({"error": "execute_buy_order is not configured"}, status=409)
+            return error("not_configured", "execute_buy_order is not configured (no price accounts)", 409)
         status = await scheduler.run_now("execute_buy_order")
         return web.json_response({"runs": status.runs, "errors": status.errors, "last_error": status.last_error})
 
+    def journal_view() -> dict[str, object]:
+        held = journal.held(limit=QUARANTINE_SHOWN)
+        return {**journal.totals(), "last_confirmed_batch": journal.last_confirmed_seq(), "quarantined_refs": [vars(h) for h in held]}
+
     async def status(_: web.Request) -> web.Response:
-        config = await client.fetch_config()
-        buyback = await client.fetch_buyback()
-        body: dict[str, object] = {"keeper": str(client.payer.pubkey()), "journal": journal.totals()}
+        body: dict[str, object] = {"keeper": str(client.payer.pubkey()), "journal": journal_view()}
+        try:
+            config, buyback = await asyncio.wait_for(
+                asyncio.gather(client.fetch_config(), client.fetch_buyback()), RPC_TIMEOUT_SECS
+            )
+        except Exception as exc:  # an RPC outage is reported, with what the keeper knows locally
+            return error("rpc_unavailable", f"the RPC did not answer: {type(exc).__name__}", 503, **body)
         if config is not None:
             c = config.data
             body["config"] = {"slot": config.slot, "paused": c.paused, "mint": str(c.mint), "requirement": vars(c.requirement)}
         if buyback is not None:
             b = buyback.data
             body["treasury"] = {"last_batch_seq": b.last_batch_seq, "revenue": vars(b.revenue), "metrics": vars(b.metrics)}
-        return web.json_response(body, dumps=lambda value: json.dumps(value, default=str))
+        return web.json_response(body, dumps=_dumps)
 
     async def buy_orders(_: web.Request) -> web.Response:
-        orders = [{**vars(BuyOrder.decode(raw)), "address": str(key)} for key, raw in await client.fetch_all("BuyOrder")]
+        try:
+            found = await asyncio.wait_for(client.fetch_all("BuyOrder"), RPC_TIMEOUT_SECS)
+        except Exception as exc:  # as in /status
+            return error("rpc_unavailable", f"the RPC did not answer: {type(exc).__name__}", 503)
+        orders = [{**vars(BuyOrder.decode(raw)), "address": str(key)} for key, raw in found]
         orders.sort(key=lambda order: order["id"])
-        return web.json_response(orders, dumps=lambda value: json.dumps(value, default=str))
+        return web.json_response(orders, dumps=_dumps)
 
     async def revenue_totals(_: web.Request) -> web.Response:
-        return web.json_response({**journal.totals(), "last_confirmed_batch": journal.last_confirmed_seq()})
+        return web.json_response(journal_view())
 
     app.add_routes(
         [

@@ -5,7 +5,8 @@ An amount is ASCII decimal ZAR with at most two decimals ("1499.00", "15"):
 no exponent, sign, separator, whitespace or non-ASCII digit, above zero and at
 most a per-event maximum. The currency is exactly "ZAR". A reference is 1 to
 128 characters without control, format or line-separator characters (they
-would forge log lines), and without surrounding whitespace."""
+would forge log lines), and without surrounding whitespace; `chain:` starts
+only the references of entries recovered from the chain."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 CURRENCY = "ZAR"
-# 10,000,000 ZAR, in cents: the default ceiling of one event.
-DEFAULT_MAX_EVENT_CENTS = 10_000_000 * 100
+# The program's MAX_REVENUE_ENTRY_CENTS: no entry above it is accepted on-chain.
+PROGRAM_MAX_EVENT_CENTS = 10_000_000 * 100
+# The default ceiling of one event (configurable, never above the program's).
+DEFAULT_MAX_EVENT_CENTS = PROGRAM_MAX_EVENT_CENTS
 MAX_REF_CHARS = 128
+# The journal names entries it found only on-chain `chain:SEQ:INDEX`.
+RECOVERED_PREFIX = "chain:"
 # Receipt times may run this far ahead of this machine's clock.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -43,6 +48,12 @@ def parse_amount(text: str, max_cents: int = DEFAULT_MAX_EVENT_CENTS) -> int:
     return cents
 
 
+def max_event_cents(zar: str) -> int:
+    """A configured per-event maximum (whole or decimal ZAR) in cents, at
+    most the program's own."""
+    return parse_amount(zar, PROGRAM_MAX_EVENT_CENTS)
+
+
 def check_currency(currency: str) -> str:
     if currency != CURRENCY:
         raise InvalidRevenue(f"currency {currency[:16]!r} is not accepted: revenue is in {CURRENCY}")
@@ -52,6 +63,8 @@ def check_currency(currency: str) -> str:
 def check_reference(ref: str) -> str:
     if not 1 <= len(ref) <= MAX_REF_CHARS:
         raise InvalidRevenue(f"a reference of 1 to {MAX_REF_CHARS} characters is required")
+    if ref.startswith(RECOVERED_PREFIX):
+        raise InvalidRevenue(f"references starting {RECOVERED_PREFIX!r} are reserved for entries recovered from the chain")
     if ref != ref.strip():
         raise InvalidRevenue(f"reference {ref!r} has surrounding whitespace")
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in ref):

@@ -34,6 +34,7 @@ class Scheduler:
     scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone="UTC"))
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
     jobs: dict[str, Job] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
 
     def add(self, name: str, job: Job, seconds: float) -> None:
         """Run `job` every `seconds` (first run at once), never two at a time."""

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -262,25 +263,28 @@ async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(
                 await asyncio.sleep(0.1)
             before = (await client.fetch_buyback()).data.revenue.total  # type: ignore[union-attr]
             body = json.dumps({"ref": "WH-1", "source": "subscription", "amount": "99.99"}).encode()
-            signed = {SIGNATURE_HEADER: sign(secret, body)}
+            now = int(time.time())
+            signed = {SIGNATURE_HEADER: sign(secret, body, now)}
 
             first = await http.post("/revenue", content=body, headers=signed)
             again = await http.post("/revenue", content=body, headers=signed)
             tampered = await http.post("/revenue", content=body.replace(b"99.99", b"999.99"), headers=signed)
             unsigned = await http.post("/revenue", content=body)
             bad = json.dumps({"ref": "WH-2", "source": "subscription", "amount": 5}).encode()
-            invalid = await http.post("/revenue", content=bad, headers={SIGNATURE_HEADER: sign(secret, bad)})
+            invalid = await http.post("/revenue", content=bad, headers={SIGNATURE_HEADER: sign(secret, bad, now)})
             huge = b"x" * (MAX_BODY_BYTES + 1)
-            too_large = await http.post("/revenue", content=huge, headers={SIGNATURE_HEADER: sign(secret, huge)})
+            too_large = await http.post("/revenue", content=huge, headers={SIGNATURE_HEADER: sign(secret, huge, now)})
             other = body.replace(b"99.99", b"9.99")
-            conflicting = await http.post("/revenue", content=other, headers={SIGNATURE_HEADER: sign(secret, other)})
+            conflicting = await http.post("/revenue", content=other, headers={SIGNATURE_HEADER: sign(secret, other, now)})
 
             assert (first.status_code, first.json()["status"]) == (201, "recorded")
             assert (again.status_code, again.json()["status"]) == (200, "duplicate")
             assert (tampered.status_code, unsigned.status_code) == (401, 401)
-            assert invalid.status_code == 400 and "decimal string" in invalid.json()["error"]
-            assert too_large.status_code == 413
-            assert conflicting.status_code == 409 and conflicting.json() == {
+            assert invalid.status_code == 400 and invalid.json()["error"] == "invalid_revenue"
+            assert "decimal string" in invalid.json()["message"]
+            assert too_large.status_code == 413 and too_large.json()["error"] == "body_too_large"
+            assert conflicting.status_code == 409
+            assert {key: conflicting.json()[key] for key in ("error", "ref", "stored")} == {
                 "error": "conflicting_duplicate", "ref": "WH-1", "stored": {"source": "subscription", "amount_cents": 9_999},
             }
             for _ in range(100):
@@ -300,11 +304,13 @@ async def test_the_daemon_takes_signed_webhooks_once_and_pushes_them(
             no_token = await http.post("/buy-orders/trigger")
             unconfigured = await http.post("/buy-orders/trigger", headers={"Authorization": "Bearer t0k3n"})
             metrics = (await http.get("/metrics")).text
+        assert health["ok"] and health["reasons"] == [], health
         assert health["rpc_reachable"] and health["jobs"]["push_revenue"]["last_success"] is not None
         assert (no_token.status_code, unconfigured.status_code) == (401, 409)
         assert totals["backlog_events"] == 0 and totals["confirmed"] == totals["total"]
         assert 'aistm7_revenue_received_total{outcome="duplicate"} 1.0' in metrics
-        assert 'aistm7_revenue_received_total{outcome="bad_signature"} 2.0' in metrics
+        assert 'aistm7_revenue_received_total{outcome="bad_signature"} 1.0' in metrics
+        assert 'aistm7_revenue_received_total{outcome="missing_signature"} 1.0' in metrics
         assert 'aistm7_job_runs_total{job="push_revenue"}' in metrics
     finally:
         await client.close()

@@ -3,22 +3,28 @@ for revenue not yet reported on-chain, and the batches it was reported in.
 
 A batch is written here, with its events, before it is sent; it is marked
 confirmed once the program's `last_batch_seq` shows it. A crash at any point
-leaves either unassigned events (batched on the next run) or a pending batch
+leaves either backlog events (batched on the next run) or a pending batch
 (re-sent with the same sequence number, or confirmed if it landed), so no
-cent is lost or counted twice."""
+cent is lost or counted twice. An event the program refuses is quarantined:
+held out of batches, with the reason, until an operator voids or requeues
+it; each of those steps is written to the journal's own audit trail."""
 
 from __future__ import annotations
 
+import getpass
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
+from keeper.journal.schema import SOURCES, migrate
 from keeper.money import (
     CURRENCY,
     DEFAULT_MAX_EVENT_CENTS,
+    RECOVERED_PREFIX,
     InvalidRevenue,
     check_currency,
     check_received_at,
@@ -26,27 +32,19 @@ from keeper.money import (
     parse_amount,
 )
 
-SOURCES = ("course_sale", "subscription", "other")
 MAX_BATCH_ENTRIES = 32
+U64_MAX = 2**64 - 1
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS revenue (
-    id INTEGER PRIMARY KEY,
-    ref TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL CHECK (source IN ('course_sale', 'subscription', 'other')),
-    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
-    received_at TEXT NOT NULL,
-    batch_seq INTEGER REFERENCES batches (seq)
-);
-CREATE INDEX IF NOT EXISTS revenue_unbatched ON revenue (batch_seq) WHERE batch_seq IS NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    seq INTEGER PRIMARY KEY,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed')),
-    total_cents INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    signature TEXT
-);
-"""
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def age_secs(iso: str | None) -> float | None:
+    """Seconds since `iso` (a time this journal wrote), None for None."""
+    if not iso:
+        return None
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
 
 
 class ConflictingDuplicate(Exception):
@@ -55,6 +53,14 @@ class ConflictingDuplicate(Exception):
     def __init__(self, ref: str, source: str, amount_cents: int) -> None:
         super().__init__(f"reference {ref!r} was recorded as {source} {amount_cents} cents")
         self.ref, self.source, self.amount_cents = ref, source, amount_cents
+
+
+class JournalUnavailable(Exception):
+    """The journal file is gone (deleted or moved under a running keeper)."""
+
+
+class NotRepairable(Exception):
+    """A void or requeue of an event not in a state that allows it."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class RevenueEvent:
 class Batch:
     seq: int
     status: str
+    ids: list[int]
     entries: list[tuple[str, int]]
     """(source, cents) in journal order."""
 
@@ -93,28 +100,69 @@ class Batch:
         return sum(cents for _, cents in self.entries)
 
 
+@dataclass(frozen=True)
+class HeldEvent:
+    """A quarantined or voided event, as `revenue show --quarantined` lists it."""
+
+    ref: str
+    source: str
+    amount_cents: int
+    received_at: str
+    state: str
+    since: str
+    reason: str
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrate(db)
+        stat = os.stat(self.path)
+        self._identity = (stat.st_dev, stat.st_ino)
+        return db
 
     def close(self) -> None:
         self.db.close()
 
+    def current(self) -> sqlite3.Connection:
+        """The connection to the file now at `path`: reopened when the file
+        was replaced (a restore), `JournalUnavailable` when it is gone, so a
+        running keeper never writes into a deleted file."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError as exc:
+            raise JournalUnavailable(f"the journal {self.path} is gone: restore a backup (aistm7 journal restore)") from exc
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            self.db.close()
+            self.db = self._open()
+        return self.db
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        self.db.execute("BEGIN IMMEDIATE")
+        db = self.current()
+        db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
+            yield db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        db.execute("COMMIT")
+
+    @staticmethod
+    def audit(db: sqlite3.Connection, action: str, ref: str | None, detail: str, actor: str = "keeper") -> None:
+        db.execute(
+            "INSERT INTO audit (at, action, ref, detail, actor) VALUES (?, ?, ?, ?, ?)",
+            (now_iso(), action, ref, detail, actor),
+        )
 
     def add(self, events: Iterable[RevenueEvent]) -> tuple[int, int]:
         """Record events; a reference already present with the same source
@@ -122,17 +170,22 @@ class Journal:
         duplicates). A reference present with another source or amount
         raises `ConflictingDuplicate` and records none of `events`."""
         added = duplicates = 0
+        recorded = now_iso()
         with self._transaction() as db:
             for event in events:
-                cursor = db.execute(
-                    "INSERT INTO revenue (ref, source, amount_cents, received_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (ref) DO NOTHING",
-                    (event.ref, event.source, event.amount_cents, event.received_at),
-                )
-                if cursor.rowcount:
-                    added += 1
-                    continue
-                source, cents = db.execute(
+                archived = db.execute(
+                    "SELECT source, amount_cents FROM archived_refs WHERE ref = ?", (event.ref,)
+                ).fetchone()
+                if archived is None:
+                    cursor = db.execute(
+                        "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
+                        (event.ref, event.source, event.amount_cents, event.received_at, recorded, recorded),
+                    )
+                    if cursor.rowcount:
+                        added += 1
+                        continue
+                source, cents = archived or db.execute(
                     "SELECT source, amount_cents FROM revenue WHERE ref = ?", (event.ref,)
                 ).fetchone()
                 if (source, cents) != (event.source, event.amount_cents):
@@ -141,58 +194,219 @@ class Journal:
         return added, duplicates
 
     def pending_batch(self) -> Batch | None:
-        row = self.db.execute("SELECT seq FROM batches WHERE status = 'pending' ORDER BY seq LIMIT 1").fetchone()
+        row = self.current().execute("SELECT seq FROM batches WHERE status = 'pending' ORDER BY seq LIMIT 1").fetchone()
         return None if row is None else self._batch(row[0])
 
     def _batch(self, seq: int) -> Batch:
         status = self.db.execute("SELECT status FROM batches WHERE seq = ?", (seq,)).fetchone()[0]
-        entries = self.db.execute(
-            "SELECT source, amount_cents FROM revenue WHERE batch_seq = ? ORDER BY id", (seq,)
+        rows = self.db.execute(
+            "SELECT id, source, amount_cents FROM revenue WHERE batch_seq = ? ORDER BY id", (seq,)
         ).fetchall()
-        return Batch(seq, status, [(source, cents) for source, cents in entries])
+        return Batch(seq, status, [row[0] for row in rows], [(source, cents) for _, source, cents in rows])
 
     def open_batch(self, seq: int, limit: int = MAX_BATCH_ENTRIES) -> Batch | None:
-        """Assign up to `limit` unbatched events to a new pending batch `seq`
-        (None when there is nothing to push)."""
+        """Move up to `limit` backlog events into a new pending batch `seq`
+        (None when there is nothing to push). An event no instruction can
+        carry (an amount outside 1..2^64-1, left by an older keeper) is
+        quarantined here instead."""
         with self._transaction() as db:
-            ids = [row[0] for row in db.execute(
-                "SELECT id FROM revenue WHERE batch_seq IS NULL ORDER BY id LIMIT ?", (limit,)
-            )]
+            rows = db.execute(
+                "SELECT id, ref, amount_cents FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+            ids = []
+            for id_, ref, cents in rows:
+                if isinstance(cents, int) and 0 < cents <= U64_MAX:
+                    ids.append(id_)
+                else:
+                    self._hold(db, id_, ref, "quarantined", f"amount {cents!r} cents cannot be reported", "keeper")
             if not ids:
                 return None
-            total = db.execute(
-                f"SELECT SUM(amount_cents) FROM revenue WHERE id IN ({','.join('?' * len(ids))})", ids
-            ).fetchone()[0]
+            marks = ",".join("?" * len(ids))
+            total = db.execute(f"SELECT SUM(amount_cents) FROM revenue WHERE id IN ({marks})", ids).fetchone()[0]
             db.execute(
                 "INSERT INTO batches (seq, status, total_cents, created_at) VALUES (?, 'pending', ?, ?)",
-                (seq, total, datetime.now(timezone.utc).isoformat()),
+                (seq, total, now_iso()),
             )
-            db.execute(f"UPDATE revenue SET batch_seq = ? WHERE id IN ({','.join('?' * len(ids))})", [seq, *ids])
+            db.execute(
+                f"UPDATE revenue SET batch_seq = ?, state = 'pending', state_at = ? WHERE id IN ({marks})",
+                [seq, now_iso(), *ids],
+            )
         return self._batch(seq)
 
     def confirm(self, seq: int, signature: str | None = None) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE batches SET status = 'confirmed', signature = COALESCE(?, signature) WHERE seq = ?",
-                (signature, seq),
+                "UPDATE batches SET status = 'confirmed', signature = COALESCE(?, signature), confirmed_at = ? "
+                "WHERE seq = ? AND status = 'pending'",
+                (signature, now_iso(), seq),
             )
+            db.execute("UPDATE revenue SET state = 'confirmed', state_at = ? WHERE batch_seq = ?", (now_iso(), seq))
+
+    def release(self, seq: int) -> None:
+        """Undo a pending batch the program refused (it never landed): its
+        events go back to the backlog, in their order, and `seq` is free."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE revenue SET batch_seq = NULL, state = 'backlog', state_at = ? WHERE batch_seq = ?",
+                (now_iso(), seq),
+            )
+            db.execute("DELETE FROM batches WHERE seq = ? AND status = 'pending'", (seq,))
+
+    def quarantine(self, seq: int, reason: str) -> list[str]:
+        """Hold every event of the refused pending batch `seq` out of
+        batches, with `reason`; returns their references."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT id, ref FROM revenue WHERE batch_seq = ?", (seq,)).fetchall()
+            for id_, ref in rows:
+                self._hold(db, id_, ref, "quarantined", reason, "keeper")
+            db.execute("DELETE FROM batches WHERE seq = ? AND status = 'pending'", (seq,))
+        return [ref for _, ref in rows]
+
+    def _hold(self, db: sqlite3.Connection, id_: int, ref: str, state: str, reason: str, actor: str) -> None:
+        db.execute(
+            "UPDATE revenue SET state = ?, batch_seq = NULL, note = ?, state_at = ? WHERE id = ?",
+            (state, reason, now_iso(), id_),
+        )
+        self.audit(db, state, ref, reason, actor)
+
+    def void(self, ref: str, reason: str, actor: str | None = None) -> None:
+        """Never push `ref` (quarantined or still in the backlog)."""
+        with self._transaction() as db:
+            id_ = self._in_state(db, ref, ("quarantined", "backlog"), "void")
+            self._hold(db, id_, ref, "voided", reason, actor or getpass.getuser())
+
+    def requeue(self, ref: str, actor: str | None = None) -> None:
+        """Put the quarantined `ref` back at the end of the backlog."""
+        with self._transaction() as db:
+            self._in_state(db, ref, ("quarantined",), "requeue")
+            # A new id puts it behind the events that waited while it was held.
+            next_id = db.execute("SELECT MAX(id) + 1 FROM revenue").fetchone()[0]
+            db.execute(
+                "UPDATE revenue SET id = ?, state = 'backlog', note = NULL, state_at = ? WHERE ref = ?",
+                (next_id, now_iso(), ref),
+            )
+            self.audit(db, "requeued", ref, "back in the backlog", actor or getpass.getuser())
+
+    @staticmethod
+    def _in_state(db: sqlite3.Connection, ref: str, states: Sequence[str], verb: str) -> int:
+        row = db.execute("SELECT id, state FROM revenue WHERE ref = ?", (ref,)).fetchone()
+        if row is None:
+            raise NotRepairable(f"no event {ref!r} in the journal")
+        if row[1] not in states:
+            raise NotRepairable(f"cannot {verb} {ref!r}: it is {row[1]} (only {' or '.join(states)})")
+        return int(row[0])
+
+    def adopt(self, seq: int, signature: str, entries: Sequence[tuple[str, int]], when: str | None) -> list[str | None]:
+        """Record batch `seq`, found on-chain but not in this journal, as
+        confirmed: each entry takes the next backlog event with its source
+        and amount (only events the journal held when it was restored: see
+        `mark_restored`), else becomes a `chain:SEQ:INDEX` event. Returns
+        the matched reference, or None, per entry."""
+        refs: list[str | None] = []
+        with self._transaction() as db:
+            bound = db.execute("SELECT value FROM meta WHERE key = 'restored_max_id'").fetchone()
+            upto = U64_MAX if bound is None else int(bound[0])
+            db.execute(
+                "INSERT INTO batches (seq, status, total_cents, created_at, signature, confirmed_at) "
+                "VALUES (?, 'confirmed', ?, ?, ?, ?)",
+                (seq, sum(cents for _, cents in entries), when or now_iso(), signature, now_iso()),
+            )
+            after = 0
+            for index, (source, cents) in enumerate(entries):
+                row = db.execute(
+                    "SELECT id, ref FROM revenue WHERE state = 'backlog' AND id > ? AND id <= ? "
+                    "AND source = ? AND amount_cents = ? ORDER BY id LIMIT 1",
+                    (after, upto, source, cents),
+                ).fetchone()
+                if row is not None:
+                    after, ref = row
+                    db.execute(
+                        "UPDATE revenue SET batch_seq = ?, state = 'confirmed', state_at = ? WHERE id = ?",
+                        (seq, now_iso(), after),
+                    )
+                    self.audit(db, "recovered", ref, f"on-chain in batch {seq} ({signature})")
+                    refs.append(ref)
+                    continue
+                ref = f"{RECOVERED_PREFIX}{seq}:{index}"
+                db.execute(
+                    "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at, batch_seq, state, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)",
+                    (ref, source, cents, when or now_iso(), now_iso(), now_iso(), seq, "only on-chain"),
+                )
+                self.audit(db, "chain_only", ref, f"{source} {cents} cents on-chain in batch {seq} ({signature}), in no journaled event")
+                refs.append(None)
+        return refs
+
+    def mark_restored(self) -> None:
+        """Note that this file is a restored backup: only events it holds
+        now can be matched to batches found on-chain (`adopt`); events
+        journaled after the restore are new."""
+        with self._transaction() as db:
+            top = db.execute("SELECT COALESCE(MAX(id), 0) FROM revenue").fetchone()[0]
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('restored_max_id', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(top),),
+            )
+            self.audit(db, "restored", None, f"restored from a backup holding events up to id {top}", getpass.getuser())
+
+    def held(self, state: str = "quarantined", limit: int = 1_000) -> list[HeldEvent]:
+        """Quarantined (or voided) events, oldest first."""
+        rows = self.current().execute(
+            "SELECT ref, source, amount_cents, received_at, state, state_at, COALESCE(note, '') FROM revenue "
+            "WHERE state = ? ORDER BY id LIMIT ?",
+            (state, limit),
+        ).fetchall()
+        return [HeldEvent(*row) for row in rows]
+
+    def audit_trail(self, ref: str | None = None, limit: int = 1_000) -> list[dict[str, str | None]]:
+        where, args = ("WHERE ref = ?", (ref, limit)) if ref is not None else ("", (limit,))
+        rows = self.current().execute(
+            f"SELECT at, action, ref, detail, actor FROM audit {where} ORDER BY id DESC LIMIT ?", args
+        ).fetchall()
+        return [dict(zip(("at", "action", "ref", "detail", "actor"), row)) for row in reversed(rows)]
 
     def last_confirmed_seq(self) -> int:
-        row = self.db.execute("SELECT MAX(seq) FROM batches WHERE status = 'confirmed'").fetchone()
+        row = self.current().execute("SELECT MAX(seq) FROM batches WHERE status = 'confirmed'").fetchone()
         return int(row[0] or 0)
 
     def totals(self) -> dict[str, int]:
-        """Cents per source and in total: everything, and what is confirmed on-chain."""
-        out = {"total": 0, "confirmed": 0, "backlog_events": 0}
+        """Cents per source and in total (voided events excluded), what is
+        confirmed on-chain, the backlog and what is held, from the running
+        totals: one read of 15 rows whatever the journal's size."""
+        out = {"total": 0, "confirmed": 0, "backlog_events": 0, "backlog": 0, "pending": 0}
+        out |= {"quarantined_events": 0, "quarantined": 0, "voided_events": 0, "voided": 0}
         for source in SOURCES:
             out[source] = 0
-        for source, cents, batch, status in self.db.execute(
-            "SELECT r.source, r.amount_cents, r.batch_seq, b.status FROM revenue r LEFT JOIN batches b ON b.seq = r.batch_seq"
+        for source, state, events, cents in self.current().execute(
+            "SELECT source, state, events, cents FROM running_totals"
         ):
+            if state == "voided":
+                out["voided_events"] += events
+                out["voided"] += cents
+                continue
             out[source] += cents
             out["total"] += cents
-            if status == "confirmed":
-                out["confirmed"] += cents
-            if batch is None:
-                out["backlog_events"] += 1
+            out[state] += cents
+            if state in ("backlog", "quarantined"):
+                out[f"{state}_events"] += events
         return out
+
+    def oldest_quarantined(self) -> str | None:
+        """When the longest-held quarantined event was quarantined."""
+        row = self.current().execute("SELECT MIN(state_at) FROM revenue WHERE state = 'quarantined'").fetchone()
+        return None if row is None else row[0]
+
+    def oldest_backlog_recorded(self) -> str | None:
+        """When the oldest backlog event was journaled (the first backlog
+        row by id: one index probe)."""
+        row = self.current().execute(
+            "SELECT recorded_at FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT 1"
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def pending_since(self) -> str | None:
+        row = self.current().execute(
+            "SELECT created_at FROM batches WHERE status = 'pending' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return None if row is None else row[0]

@@ -1,0 +1,27 @@
+"""The keeper's revenue journal: the store (`store`), its schema
+(`schema`), its files (`files`: archive, backup, restore, verify) and the
+reconciliation with the chain after a restore (`recovery`)."""
+
+from keeper.journal.schema import SOURCES
+from keeper.journal.store import (
+    MAX_BATCH_ENTRIES,
+    Batch,
+    ConflictingDuplicate,
+    HeldEvent,
+    Journal,
+    JournalUnavailable,
+    NotRepairable,
+    RevenueEvent,
+)
+
+__all__ = [
+    "MAX_BATCH_ENTRIES",
+    "SOURCES",
+    "Batch",
+    "ConflictingDuplicate",
+    "HeldEvent",
+    "Journal",
+    "JournalUnavailable",
+    "NotRepairable",
+    "RevenueEvent",
+]
