@@ -8,6 +8,7 @@ which one runs."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -232,3 +233,66 @@ def aistm7(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "aistm7"), *args], capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A chain where `keeper` is the only revenue reporter."""
+
+    rpc_url: str
+    keeper: Keypair
+    keeper_file: Path
+
+
+def revenue_chain(xprocess, tmp_path_factory, name: str) -> Iterator[Chain]:  # type: ignore[no-untyped-def]
+    """A validator `name` with the config and treasury deployed, for a
+    module-scoped fixture; its keeper keypair is also in a file."""
+    rpc_url = launch_validator(xprocess, name, tmp_path_factory.mktemp(f"{name}-ledger"))
+    roles = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
+    deployer = Keypair()
+    for key in (deployer, roles.admin, roles.keeper):
+        _fund(rpc_url, key, 10 * SOL)
+
+    async def setup() -> None:
+        client = Aistm7Client.connect(rpc_url, deployer)
+        try:
+            await deploy_with_treasury(client, roles)
+        finally:
+            await client.close()
+
+    asyncio.run(setup())
+    keeper_file = tmp_path_factory.mktemp("keys") / "keeper.json"
+    keeper_file.write_text(json.dumps(list(bytes(roles.keeper))))
+    yield Chain(rpc_url, roles.keeper, keeper_file)
+    xprocess.getinfo(name).terminate()
+
+
+def start_keeper(rpc_url: str, keeper_file: Path, journal: Path, port: int, *args: str, secret: bytes | None = None) -> subprocess.Popen[str]:
+    """`aistm7 keeper run` in the background, its log on stdout."""
+    env = {**os.environ, **({"AISTM7_WEBHOOK_SECRET": secret.decode()} if secret else {})}
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "aistm7"), "keeper", "run", "--rpc-url", rpc_url, "--keypair", str(keeper_file),
+            "--journal", str(journal), "--http-port", str(port), *args,
+        ],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def stop_keeper(daemon: subprocess.Popen[str]) -> str:
+    """SIGTERM, then its whole log; it must have stopped cleanly."""
+    daemon.terminate()
+    output, _ = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, output
+    return output
+
+
+async def wait_listening(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+        for _ in range(200):
+            try:
+                await http.get("/metrics")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {base}")

@@ -10,50 +10,24 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 from solana.exceptions import SolanaRpcException
-from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
 from keeper.journal import ConflictingDuplicate, Journal, RevenueEvent
 from keeper.money import InvalidRevenue, parse_amount
 from keeper.webhook import MAX_BODY_BYTES, SIGNATURE_HEADER, parse_event, sign
-from tests.conftest import ROOT, SOL, Roles, _free_port, _fund, aistm7, deploy_with_treasury, launch_validator
-
-
-@dataclass(frozen=True)
-class Chain:
-    rpc_url: str
-    keeper: Keypair
-    keeper_file: Path
+from tests.conftest import ROOT, Chain, _free_port, aistm7, revenue_chain
 
 
 @pytest.fixture(scope="module")
 def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-untyped-def]
-    rpc_url = launch_validator(xprocess, "localnet-revenue", tmp_path_factory.mktemp("revenue-ledger"))
-    roles = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
-    deployer = Keypair()
-    for key in (deployer, roles.admin, roles.keeper):
-        _fund(rpc_url, key, 10 * SOL)
-
-    async def setup() -> None:
-        client = Aistm7Client.connect(rpc_url, deployer)
-        try:
-            await deploy_with_treasury(client, roles)
-        finally:
-            await client.close()
-
-    asyncio.run(setup())
-    keeper_file = tmp_path_factory.mktemp("keys") / "keeper.json"
-    keeper_file.write_text(json.dumps(list(bytes(roles.keeper))))
-    yield Chain(rpc_url, roles.keeper, keeper_file)
-    xprocess.getinfo("localnet-revenue").terminate()
+    yield from revenue_chain(xprocess, tmp_path_factory, "localnet-revenue")
 
 
 def test_amounts_and_events_are_checked_before_they_are_journaled(tmp_path: Path) -> None:
@@ -143,7 +117,6 @@ CRASH_AFTER_SEND = """
 import asyncio, json, os, signal, sys
 from pathlib import Path
 from solana.exceptions import SolanaRpcException
-from solders.keypair import Keypair
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
 from keeper.journal import Journal

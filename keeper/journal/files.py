@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from keeper.journal.schema import MIGRATIONS
+from keeper.journal.schema import COUNTED, MIGRATIONS
 from keeper.journal.store import Journal, now_iso
 
 _CHUNK = 1 << 20
@@ -208,7 +208,7 @@ def verify_files(journal: Journal) -> list[Check]:
     counted = {(s, t): (e, c) for s, t, e, c in db.execute("SELECT source, state, events, cents FROM running_totals")}
     live = {
         (s, t): (e, c)
-        for s, t, e, c in db.execute("SELECT source, state, COUNT(*), SUM(amount_cents) FROM revenue GROUP BY source, state")
+        for s, t, e, c in db.execute(f"SELECT source, state, COUNT(*), SUM(amount_cents) FROM revenue WHERE {COUNTED} GROUP BY source, state")
     }
     archived_events, archived_cents = db.execute("SELECT COALESCE(SUM(events), 0), COALESCE(SUM(cents), 0) FROM archives").fetchone()
     drift = []

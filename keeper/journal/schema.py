@@ -6,7 +6,8 @@ being sent), `confirmed` (on-chain), `quarantined` (the program refused it:
 held out of batches until voided or requeued) or `voided` (never to be
 pushed). Triggers keep `running_totals` (events and cents per source and
 state) in step with every insert and state change, so totals cost one
-small read whatever the journal's size. Archiving deletes confirmed rows
+small read whatever the journal's size (`COUNTED` says which rows).
+Archiving deletes confirmed rows
 and keeps their totals (`running_totals` counts every event ever journaled)
 and their references (`archived_refs`: a re-delivered archived event is
 still a duplicate)."""
@@ -14,6 +15,8 @@ still a duplicate)."""
 from __future__ import annotations
 
 import sqlite3
+
+from keeper.money import PROGRAM_MAX_EVENT_CENTS
 
 SOURCES = ("course_sale", "subscription", "other")
 STATES = ("backlog", "pending", "confirmed", "quarantined", "voided")
@@ -36,6 +39,13 @@ CREATE TABLE IF NOT EXISTS batches (
     signature TEXT
 );
 """
+
+COUNTED = f"amount_cents <= {PROGRAM_MAX_EVENT_CENTS}"
+"""Rows the running totals count: every row a keeper of schema 2 writes.
+Older keepers journaled amounts up to SQLite's limit, and two of those in
+one total would overflow it; the few such rows (`oversize`) are added up in
+Python where they are read (`Journal.totals`), and are quarantined at their
+first push."""
 
 _V2 = f"""
 ALTER TABLE revenue ADD COLUMN state TEXT NOT NULL DEFAULT 'backlog'
@@ -60,15 +70,17 @@ CREATE TABLE running_totals (
 ) WITHOUT ROWID;
 INSERT INTO running_totals (source, state, events, cents)
     SELECT s.source, t.state,
-        (SELECT COUNT(*) FROM revenue r WHERE r.source = s.source AND r.state = t.state),
-        (SELECT COALESCE(SUM(amount_cents), 0) FROM revenue r WHERE r.source = s.source AND r.state = t.state)
+        (SELECT COUNT(*) FROM revenue r WHERE r.source = s.source AND r.state = t.state AND {COUNTED}),
+        (SELECT COALESCE(SUM(amount_cents), 0) FROM revenue r WHERE r.source = s.source AND r.state = t.state AND {COUNTED})
     FROM ({" UNION ALL ".join(f"SELECT '{source}' AS source" for source in SOURCES)}) s,
          ({" UNION ALL ".join(f"SELECT '{state}' AS state" for state in STATES)}) t;
-CREATE TRIGGER revenue_counted AFTER INSERT ON revenue BEGIN
+CREATE INDEX revenue_oversize ON revenue (id) WHERE NOT ({COUNTED});
+CREATE TRIGGER revenue_counted AFTER INSERT ON revenue WHEN {COUNTED.replace("amount_cents", "new.amount_cents")} BEGIN
     UPDATE running_totals SET events = events + 1, cents = cents + new.amount_cents
         WHERE source = new.source AND state = new.state;
 END;
-CREATE TRIGGER revenue_moved AFTER UPDATE OF state ON revenue WHEN old.state <> new.state BEGIN
+CREATE TRIGGER revenue_moved AFTER UPDATE OF state ON revenue
+    WHEN old.state <> new.state AND {COUNTED.replace("amount_cents", "new.amount_cents")} BEGIN
     UPDATE running_totals SET events = events - 1, cents = cents - old.amount_cents
         WHERE source = old.source AND state = old.state;
     UPDATE running_totals SET events = events + 1, cents = cents + new.amount_cents

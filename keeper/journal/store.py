@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from keeper.journal.schema import SOURCES, migrate
+from keeper.journal.schema import COUNTED, SOURCES, migrate
 from keeper.money import (
     CURRENCY,
     DEFAULT_MAX_EVENT_CENTS,
@@ -34,6 +34,7 @@ from keeper.money import (
 
 MAX_BATCH_ENTRIES = 32
 U64_MAX = 2**64 - 1
+I64_MAX = 2**63 - 1
 
 
 def now_iso() -> str:
@@ -206,26 +207,28 @@ class Journal:
 
     def open_batch(self, seq: int, limit: int = MAX_BATCH_ENTRIES) -> Batch | None:
         """Move up to `limit` backlog events into a new pending batch `seq`
-        (None when there is nothing to push). An event no instruction can
-        carry (an amount outside 1..2^64-1, left by an older keeper) is
-        quarantined here instead."""
+        (None when there is nothing to push); a batch's total stays within
+        SQLite's integers. An event no instruction can carry (an amount
+        outside 1..2^64-1, left by an older keeper) is quarantined here."""
         with self._transaction() as db:
             rows = db.execute(
                 "SELECT id, ref, amount_cents FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
-            ids = []
+            ids, total = [], 0
             for id_, ref, cents in rows:
-                if isinstance(cents, int) and 0 < cents <= U64_MAX:
-                    ids.append(id_)
-                else:
+                if not (isinstance(cents, int) and 0 < cents <= U64_MAX):
                     self._hold(db, id_, ref, "quarantined", f"amount {cents!r} cents cannot be reported", "keeper")
+                    continue
+                if ids and total + cents > I64_MAX:
+                    break
+                ids.append(id_)
+                total += cents
             if not ids:
                 return None
             marks = ",".join("?" * len(ids))
-            total = db.execute(f"SELECT SUM(amount_cents) FROM revenue WHERE id IN ({marks})", ids).fetchone()[0]
             db.execute(
                 "INSERT INTO batches (seq, status, total_cents, created_at) VALUES (?, 'pending', ?, ?)",
-                (seq, total, now_iso()),
+                (seq, min(total, I64_MAX), now_iso()),
             )
             db.execute(
                 f"UPDATE revenue SET batch_seq = ?, state = 'pending', state_at = ? WHERE id IN ({marks})",
@@ -299,13 +302,15 @@ class Journal:
     def adopt(self, seq: int, signature: str, entries: Sequence[tuple[str, int]], when: str | None) -> list[str | None]:
         """Record batch `seq`, found on-chain but not in this journal, as
         confirmed: each entry takes the next backlog event with its source
-        and amount (only events the journal held when it was restored: see
-        `mark_restored`), else becomes a `chain:SEQ:INDEX` event. Returns
+        and amount among those a restored backup held (`mark_restored`),
+        else becomes a `chain:SEQ:INDEX` event. Returns
         the matched reference, or None, per entry."""
         refs: list[str | None] = []
         with self._transaction() as db:
+            # Only a restored backup's events can be what the chain carried:
+            # any other journal's events are new, whatever their amounts.
             bound = db.execute("SELECT value FROM meta WHERE key = 'restored_max_id'").fetchone()
-            upto = U64_MAX if bound is None else int(bound[0])
+            upto = 0 if bound is None else int(bound[0])
             db.execute(
                 "INSERT INTO batches (seq, status, total_cents, created_at, signature, confirmed_at) "
                 "VALUES (?, 'confirmed', ?, ?, ?, ?)",
@@ -372,15 +377,18 @@ class Journal:
 
     def totals(self) -> dict[str, int]:
         """Cents per source and in total (voided events excluded), what is
-        confirmed on-chain, the backlog and what is held, from the running
-        totals: one read of 15 rows whatever the journal's size."""
+        confirmed on-chain, the backlog and what is held: the running totals
+        (15 rows) plus the rare rows too large for them (an index probe)."""
         out = {"total": 0, "confirmed": 0, "backlog_events": 0, "backlog": 0, "pending": 0}
         out |= {"quarantined_events": 0, "quarantined": 0, "voided_events": 0, "voided": 0}
         for source in SOURCES:
             out[source] = 0
-        for source, state, events, cents in self.current().execute(
-            "SELECT source, state, events, cents FROM running_totals"
-        ):
+        db = self.current()
+        counted = db.execute("SELECT source, state, events, cents FROM running_totals").fetchall()
+        oversize = db.execute(
+            f"SELECT source, state, 1, amount_cents FROM revenue WHERE NOT ({COUNTED})"
+        ).fetchall()
+        for source, state, events, cents in counted + oversize:
             if state == "voided":
                 out["voided_events"] += events
                 out["voided"] += cents
