@@ -36,7 +36,7 @@ def _escaped_message(record: Record) -> None:
 
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
-    "<cyan>{extra[job]}</cyan> - <level>{extra[text]}</level>\n{exception}"
+    "<cyan>{extra[job]}</cyan> - <level>{extra[text]}</level>"
 )
 
 

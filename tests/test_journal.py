@@ -21,6 +21,9 @@ from keeper.jobs import push_revenue
 from keeper.journal import Journal, RevenueEvent
 from keeper.journal.files import sha256_of
 from keeper.journal.schema import MIGRATIONS
+from keeper.health import HealthPolicy, judge
+from keeper.metrics import KeeperMetrics
+from keeper.scheduler import JobStatus, Scheduler
 from keeper.webhook import SIGNATURE_HEADER, sign
 from tests.conftest import Chain, _free_port, aistm7, revenue_chain, start_keeper, stop_keeper, wait_listening
 
@@ -241,3 +244,46 @@ async def test_a_lost_journal_is_restored_from_a_backup_and_the_chain(chain: Cha
     journal.close()
     shown = aistm7("journal", "trail", "--journal", str(path))
     assert "chain_only" in shown.stdout and "restored" in shown.stdout
+
+
+async def test_health_names_each_way_the_keeper_is_not_doing_its_job(chain: Chain, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    client = Aistm7Client.connect(chain.rpc_url, chain.keeper)
+    scheduler = Scheduler(KeeperMetrics())
+    policy = HealthPolicy(max_age_secs=1)
+    try:
+        await push_revenue.run(client, journal)  # caught up with the chain
+        assert (await judge(journal, scheduler, client, policy)).ok
+
+        # A push job that has not succeeded for longer than the limit (a hung RPC gives no errors).
+        scheduler.status["push_revenue"] = JobStatus()
+        scheduler.started_at -= 5
+        stuck = await judge(journal, scheduler, client, policy)
+        assert [reason for reason in stuck.reasons if "push_revenue has not succeeded" in reason]
+        del scheduler.status["push_revenue"]
+
+        # An event unpushed, then held, for longer than the limit.
+        journal.add([RevenueEvent.checked("H-1", "other", "1.00")])
+        await asyncio.sleep(1.2)
+        waiting = await judge(journal, scheduler, client, policy)
+        assert [reason for reason in waiting.reasons if "oldest unpushed event" in reason]
+        batch = journal.open_batch(journal.last_confirmed_seq() + 1)
+        assert batch is not None
+        await asyncio.sleep(1.2)
+        failing = await judge(journal, scheduler, client, policy)
+        assert [reason for reason in failing.reasons if f"batch {batch.seq} has been failing" in reason]
+        journal.quarantine(batch.seq, "the program refused it: RevenueEntryTooLarge")
+        await asyncio.sleep(1.2)
+        held = await judge(journal, scheduler, client, policy)
+        assert [reason for reason in held.reasons if "1 quarantined events" in reason]
+        journal.void("H-1", "test")
+
+        # A journal ahead of the chain: the chain was reset under it.
+        journal.db.execute(
+            "INSERT INTO batches (seq, status, total_cents, created_at) VALUES (999, 'confirmed', 0, '2026-01-01T00:00:00+00:00')"
+        )
+        reset = await judge(journal, scheduler, client, policy)
+        assert reset.reasons == [f"the journal confirmed batch 999, the program has only {(await on_chain(chain))[0]}"]
+    finally:
+        await client.close()
+        journal.close()
