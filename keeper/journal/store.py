@@ -214,7 +214,8 @@ class Journal:
             rows = db.execute(
                 "SELECT id, ref, amount_cents FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
-            ids, total = [], 0
+            ids: list[int] = []
+            total = 0
             for id_, ref, cents in rows:
                 if not (isinstance(cents, int) and 0 < cents <= U64_MAX):
                     self._hold(db, id_, ref, "quarantined", f"amount {cents!r} cents cannot be reported", "keeper")
