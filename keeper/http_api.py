@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import sqlite3
 import time
 from typing import Any, Awaitable, Callable
 
@@ -54,6 +55,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error(code, exc.reason, exc.status)
     except JournalUnavailable as exc:
         return error("journal_unavailable", str(exc), 503)
+    except sqlite3.DatabaseError as exc:  # a damaged journal file: the runbook's restore case
+        logger.bind(job="http").error("the journal cannot be read: {}", exc)
+        return error("journal_unavailable", f"the journal cannot be read ({exc}): restore a backup", 503)
     except Exception:  # the one place an unforeseen failure becomes a response
         logger.bind(job="http").exception("{} {} failed", request.method, request.path)
         return error("internal", "the keeper failed to answer; see its log", 500)

@@ -171,6 +171,26 @@ def test_archive_moves_confirmed_events_with_a_checksum_and_keeps_totals(tmp_pat
     journal.close()
 
 
+def test_a_damaged_journal_is_kept_aside_by_a_restore(tmp_path: Path) -> None:
+    good = tmp_path / "good.sqlite3"
+    journal = Journal(good)
+    journal.add([RevenueEvent.checked("R-1", "other", "1.00")])
+    journal.close()
+    backup = tmp_path / "backup.sqlite3"
+    assert aistm7("journal", "backup", str(backup), "--journal", str(good)).returncode == 0
+    damaged = tmp_path / "journal.sqlite3"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    Path(f"{backup}.sha256").write_text("0" * 64 + "  backup.sqlite3\n")
+    mismatch = aistm7("journal", "restore", str(backup), "--journal", str(damaged))
+    assert mismatch.returncode == 2 and "does not match its checksum" in mismatch.stderr
+    Path(f"{backup}.sha256").unlink()
+    restored = aistm7("journal", "restore", str(backup), "--journal", str(damaged))
+    assert restored.returncode == 0, restored.stderr
+    kept = list(tmp_path.glob("journal.sqlite3.before-restore-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"SQLite format 3\x00\xff")
+    assert Journal(damaged).totals()["backlog_events"] == 1
+
+
 async def test_a_lost_journal_is_restored_from_a_backup_and_the_chain(chain: Chain, tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     secret = b"s3cret"

@@ -205,6 +205,12 @@ def test_revenue_cli_add_refuses_bad_input_and_counts_duplicates(tmp_path: Path)
     assert conflict.returncode == 2 and "recorded as course_sale 149900 cents" in conflict.stderr
     assert bad.returncode == 2 and "ASCII decimal" in bad.stderr
     assert poison.returncode == 2 and "per-event maximum" in poison.stderr
+    above_program = aistm7("revenue", "add", "--source", "other", "--amount", "1", "--ref", "M-1", "--journal", journal,
+                           "--max-event-zar", "10000000.01")
+    above_configured = aistm7("revenue", "add", "--source", "other", "--amount", "150", "--ref", "M-2", "--journal", journal,
+                              "--max-event-zar", "100")
+    assert above_program.returncode == 2 and "--max-event-zar" in above_program.stderr
+    assert above_configured.returncode == 2 and "per-event maximum of 100 ZAR" in above_configured.stderr
     assert json.loads(aistm7("revenue", "show", "--journal", journal, "--json").stdout)["total"] == 149_900
 
 

@@ -132,6 +132,10 @@ def backup(source: Path, destination: Path) -> str:
     try:
         live.backup(copy)
         copy.execute("PRAGMA journal_mode=DELETE")
+    except BaseException:
+        copy.close()
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         copy.close()
         live.close()
@@ -190,7 +194,13 @@ def restore(source: Path, journal_path: Path) -> Path | None:
     if journal_path.exists():
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         kept = journal_path.with_name(f"{journal_path.name}.before-restore-{stamp}")
-        backup(journal_path, kept)
+        try:
+            backup(journal_path, kept)
+        except sqlite3.DatabaseError:
+            # Too damaged to copy: kept as it is, with its WAL and index.
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{journal_path}{suffix}").exists():
+                    Path(f"{journal_path}{suffix}").rename(f"{kept}{suffix}")
     # The replaced journal's WAL and index must not be read as the new file's.
     for stale in (Path(f"{journal_path}-wal"), Path(f"{journal_path}-shm")):
         stale.unlink(missing_ok=True)
