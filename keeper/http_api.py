@@ -124,7 +124,7 @@ def make_app(
     async def trigger(request: web.Request) -> web.Response:
         expected = f"Bearer {trigger_token}" if trigger_token else None
         given = request.headers.get("Authorization", "")
-        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        if expected is None or not given.isascii() or not hmac.compare_digest(given.encode(), expected.encode()):
             return error("unauthorized", "a valid bearer token is required", 401)
         if "execute_buy_order" not in scheduler.jobs:
             return error("not_configured", "execute_buy_order is not configured (no price accounts)", 409)

@@ -4,7 +4,8 @@ Untrusted values (references, provider fields) go into a log record both as
 `bind`-ed data and in the message. In JSON logs the data is carried raw
 (`record.extra`) and JSON-escaped; in the text log every control, format and
 line-separator character of the message is written as an escape, so no
-value can forge a log line."""
+value can forge a log line. Tracebacks never show variable values (a
+secret in a local variable would be logged)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def configure(as_json: bool) -> None:
     """One sink on stderr: JSON records, or text with escaped messages."""
     logger.remove()
     logger.configure(extra={"job": "-"}, patcher=_escaped_message)
+    # No variable values in tracebacks: they would print secrets.
     if as_json:
-        logger.add(sys.stderr, serialize=True)
+        logger.add(sys.stderr, serialize=True, backtrace=False, diagnose=False)
     else:
-        logger.add(sys.stderr, format=TEXT_FORMAT)
+        logger.add(sys.stderr, format=TEXT_FORMAT, backtrace=False, diagnose=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 
 from keeper.journal import RevenueEvent
@@ -18,6 +19,7 @@ from keeper.money import CURRENCY, DEFAULT_MAX_EVENT_CENTS, InvalidRevenue
 SIGNATURE_HEADER = "X-Signature"
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TOLERANCE_SECS = 300
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 MAX_JSON_DEPTH = 4
 """The event is a flat object; a few levels leave room for provider metadata."""
 
@@ -48,7 +50,7 @@ def verify(secret: bytes, body: bytes, header: str | None, now: float, tolerance
         key, _, value = part.strip().partition("=")
         if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
-        elif key == "v1":
+        elif key == "v1" and _HEX64.fullmatch(value):
             candidates.append(value.lower())
     if timestamp is None or not candidates:
         raise Refused("bad_signature", f"{SIGNATURE_HEADER} must be t=<unix seconds>,v1=<hex>", 401)

@@ -37,11 +37,12 @@ def chain(xprocess, tmp_path_factory) -> Iterator[Chain]:  # type: ignore[no-unt
 
 
 def older_journal(path: Path, rows: list[tuple[str, str, int]]) -> None:
-    """A journal as the keeper before schema 2 wrote it."""
+    """A journal as the keeper before schema 2 wrote it (receipt times
+    as the provider sent them, here a date alone)."""
     db = sqlite3.connect(path)
     db.executescript(MIGRATIONS[0])
     db.executemany(
-        "INSERT INTO revenue (ref, source, amount_cents, received_at) VALUES (?, ?, ?, '2026-11-30T10:00:00+00:00')", rows
+        "INSERT INTO revenue (ref, source, amount_cents, received_at) VALUES (?, ?, ?, '2026-11-30')", rows
     )
     db.execute("PRAGMA user_version = 1")
     db.commit()
@@ -76,6 +77,7 @@ async def test_a_refused_event_is_quarantined_and_blocks_nothing_behind_it(chain
     assert journal.totals()["backlog_events"] == 12
     seq_before, total_before = await on_chain(chain)
 
+    assert await push(chain, journal, linger_secs=2) == 0, "just migrated: the backlog lingers"
     # G-0..4 land; P goes alone (no batch total can hold it) and is refused;
     # G-5..7, Q, G-8..9 are refused together, then sent one by one: Q alone is refused.
     assert await push(chain, journal) == 6

@@ -117,6 +117,7 @@ CRASH_AFTER_SEND = """
 import asyncio, json, os, signal, sys
 from pathlib import Path
 from solana.exceptions import SolanaRpcException
+from solders.keypair import Keypair
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
 from keeper.journal import Journal

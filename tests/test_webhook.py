@@ -43,6 +43,7 @@ from tests.conftest import _free_port
 
 SECRET = b"whsec-test"
 OLD_SECRET = b"whsec-rotated-out"
+TRIGGER_TOKEN = "trigger-token"
 SOURCES = ("course_sale", "subscription", "other")
 ERROR_STATUSES = {400, 401, 404, 405, 409, 413}
 
@@ -73,7 +74,7 @@ def served(hung_rpc: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     async def main() -> None:
         journal = Journal(journal_path)
         client = Aistm7Client.connect(hung_rpc, Keypair())
-        app = make_app(journal, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, None, client, HealthPolicy())
+        app = make_app(journal, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, TRIGGER_TOKEN, client, HealthPolicy())
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -181,9 +182,16 @@ def test_unknown_paths_methods_and_large_bodies_are_json(served: Served) -> None
     assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")
     assert (large.status_code, large.json()["error"]) == (413, "body_too_large")
     assert (chunked.status_code, chunked.json()["error"]) == (413, "body_too_large")
+    # Header bytes that are not UTF-8 are a refused signature or token, not a failure.
+    host, port = served.base.removeprefix("http://").split(":")
+    for header in (f"X-Signature: t={int(time.time())},v1=\xff\xfe".encode("latin-1"), b"Authorization: Bearer \xff"):
+        path = b"/revenue" if header.startswith(b"X-") else b"/buy-orders/trigger"
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + header + b"\r\nContent-Length: 2\r\n\r\n{}")
+            reply = raw.recv(4096)
+        assert reply.split(b"\r\n")[0].split(b" ")[1] == b"401" and b'"error"' in reply, reply
     # A request HTTP itself forbids (a control byte in a header) is refused by
     # the HTTP parser before any route: a 400, not a failure.
-    host, port = served.base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as raw:
         raw.sendall(b"POST /revenue HTTP/1.1\r\nHost: x\r\nX-Signature: \x1f\r\nContent-Length: 0\r\n\r\n")
         assert raw.recv(64).split(b"\r\n")[0].split(b" ")[1] == b"400"

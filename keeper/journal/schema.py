@@ -53,7 +53,8 @@ ALTER TABLE revenue ADD COLUMN state TEXT NOT NULL DEFAULT 'backlog'
 ALTER TABLE revenue ADD COLUMN recorded_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE revenue ADD COLUMN state_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE revenue ADD COLUMN note TEXT;
-UPDATE revenue SET recorded_at = received_at, state_at = received_at,
+UPDATE revenue SET recorded_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'),
+    state_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'),
     state = COALESCE((SELECT status FROM batches WHERE seq = revenue.batch_seq), 'backlog');
 DROP INDEX revenue_unbatched;
 CREATE INDEX revenue_by_state ON revenue (state, id);

@@ -42,10 +42,17 @@ def now_iso() -> str:
 
 
 def age_secs(iso: str | None) -> float | None:
-    """Seconds since `iso` (a time this journal wrote), None for None."""
+    """Seconds since `iso` (a time this journal wrote; UTC when it has no
+    offset), None for None or text that is not a time."""
     if not iso:
         return None
-    return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds()
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - when).total_seconds()
 
 
 class ConflictingDuplicate(Exception):
