@@ -28,14 +28,23 @@ from keeper.daemon import DaemonSettings
 from keeper.config import DEFAULT_KEYPAIR
 from keeper.jobs import push_revenue
 from keeper.health import DEFAULT_MAX_AGE_SECS, HealthPolicy
-from keeper.journal import SOURCES, ConflictingDuplicate, Journal, NotRepairable, RevenueEvent
+from keeper.journal import (
+    SOURCES,
+    BatchChanged,
+    ConflictingDuplicate,
+    Journal,
+    JournalUnavailable,
+    NotRepairable,
+    PushInProgress,
+    RevenueEvent,
+)
 from keeper.money import CURRENCY, InvalidRevenue, max_event_cents
 from keeper.webhook import DEFAULT_TOLERANCE_SECS
 from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
 from keeper.views import access_dict, fee_rows, requirement_dict, tokens
-from keeper.cli_common import AsJson, JournalPath, RpcUrl, with_client
+from keeper.cli_common import AsJson, JournalPath, RpcUrl, open_journal, with_client
 
 T = TypeVar("T")
 
@@ -426,7 +435,7 @@ def buy_orders_list(rpc_url: str = RpcUrl, as_json: bool = AsJson) -> None:
 
 
 def _record(journal_path: Path, events: list[RevenueEvent]) -> None:
-    journal = Journal(journal_path)
+    journal = open_journal(journal_path)
     try:
         added, duplicates = journal.add(events)
     except ConflictingDuplicate as conflict:
@@ -508,9 +517,12 @@ def revenue_import(
 @revenue_app.command("push")
 def revenue_push(rpc_url: str = RpcUrl, keypair: Path = KeypairPath, journal: Path = JournalPath) -> None:
     """Report every journaled event not yet on-chain (signed by the keeper keypair)."""
-    store = Journal(journal)
+    store = open_journal(journal)
     try:
         result = _run_with(rpc_url, keypair, lambda client: push_revenue.run(client, store))
+    except (PushInProgress, BatchChanged, JournalUnavailable, push_revenue.JournalMismatch) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
     finally:
         store.close()
     typer.echo(f"pushed in {result.txs} transactions")
@@ -525,7 +537,7 @@ def revenue_show(
 ) -> None:
     """Journal totals per source, what is confirmed on-chain, the backlog and
     what is held; or the held events themselves."""
-    store = Journal(journal)
+    store = open_journal(journal)
     try:
         if quarantined or voided:
             held = store.held("voided" if voided else "quarantined")
@@ -543,7 +555,7 @@ def revenue_show(
 
 
 def _repair(journal: Path, action: Callable[[Journal], None], done: str) -> None:
-    store = Journal(journal)
+    store = open_journal(journal)
     try:
         action(store)
     except NotRepairable as exc:

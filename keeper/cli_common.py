@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
 import typer
 from solders.keypair import Keypair
 
 from keeper.client import Aistm7Client
+from keeper.journal import Journal, JournalUnavailable
 from keeper.config import DEFAULT_JOURNAL, DEFAULT_RPC_URL
 
 T = TypeVar("T")
@@ -16,6 +18,15 @@ T = TypeVar("T")
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
 JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def open_journal(path: Path) -> Journal:
+    """The journal at `path`; one SQLite cannot read is a clean exit 2."""
+    try:
+        return Journal(path)
+    except JournalUnavailable as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def with_client(rpc_url: str, signer: Keypair, action: Callable[[Aistm7Client], Awaitable[T]]) -> T:

@@ -25,6 +25,9 @@ from keeper.money import DEFAULT_MAX_EVENT_CENTS
 from keeper.webhook import DEFAULT_TOLERANCE_SECS
 
 
+JOURNAL_BUSY_TIMEOUT_SECS = 0.25
+
+
 @dataclass(frozen=True)
 class DaemonSettings:
     rpc_url: str
@@ -56,7 +59,9 @@ async def run(settings: DaemonSettings) -> None:
     log = logger.bind(job="daemon")
     keypair = load_keypair(settings.keypair)
     client = Aistm7Client.connect(settings.rpc_url, keypair, priority_fee=settings.priority_fee)
-    journal = Journal(settings.journal)
+    # Writes wait briefly for another process's write lock; the HTTP API then
+    # answers 503 journal_busy, so the event loop (and /health) never stalls.
+    journal = Journal(settings.journal, busy_timeout_secs=JOURNAL_BUSY_TIMEOUT_SECS)
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
     scheduler.add(

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,8 +62,8 @@ def _journal(journal: Journal, policy: HealthPolicy, verdict: Verdict) -> tuple[
         oldest_backlog = age_secs(journal.oldest_backlog_recorded())
         quarantined = age_secs(journal.oldest_quarantined())
         pending_age = age_secs(journal.pending_since())
-    except JournalUnavailable as exc:
-        verdict.reasons.append(str(exc))
+    except (JournalUnavailable, sqlite3.DatabaseError) as exc:
+        verdict.reasons.append(f"the journal cannot be read: {exc}")
         return None
     verdict.facts["journal"] = {
         **totals,

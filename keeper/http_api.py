@@ -55,6 +55,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error(code, exc.reason, exc.status)
     except JournalUnavailable as exc:
         return error("journal_unavailable", str(exc), 503)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        # Another process (archive, restore) holds the write lock: retry shortly.
+        busy = error("journal_busy", "the journal is busy: retry in a second", 503)
+        busy.headers["Retry-After"] = "1"
+        return busy
     except sqlite3.DatabaseError as exc:  # a damaged journal file: the runbook's restore case
         logger.bind(job="http").error("the journal cannot be read: {}", exc)
         return error("journal_unavailable", f"the journal cannot be read ({exc}): restore a backup", 503)

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from solders.keypair import Keypair
 
-from keeper.cli_common import AsJson, JournalPath, RpcUrl, with_client
+from keeper.cli_common import AsJson, JournalPath, RpcUrl, open_journal, with_client
 from keeper.client import Aistm7Client
 from keeper.jobs.push_revenue import JournalMismatch, check_totals
 from keeper.journal import Journal
@@ -27,40 +27,41 @@ def _existing(journal: Path) -> Journal:
     if not journal.exists():
         typer.echo(f"no journal at {journal}", err=True)
         raise typer.Exit(2)
-    return Journal(journal)
+    return open_journal(journal)
 
 
 def _date(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or time") from exc
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc) if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or time in range") from exc
 
 
 @journal_app.command("archive")
 def journal_archive(
     before: str = typer.Option(..., "--before", help="Archive events of batches confirmed before this date/time (ISO 8601; UTC without an offset)."),
-    to: Optional[Path] = typer.Option(None, "--to", help="Archive file; default: archive/revenue-FIRST-LAST.jsonl beside the journal."),
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where archive files go; default: archive/ beside the journal."),
     journal: Path = JournalPath,
 ) -> None:
-    """Move confirmed events out of the journal into a JSON Lines file with a
-    SHA-256 checksum beside it. Totals, batches and references stay (a
-    re-delivered archived event is still a duplicate)."""
+    """Move confirmed events out of the journal into JSON Lines files (one per
+    500 batches, named revenue-FIRST-LAST.jsonl) with a SHA-256 checksum
+    beside each. Totals, batches and references stay (a re-delivered
+    archived event is still a duplicate)."""
     when = _date(before)
     store = _existing(journal)
     try:
-        done = archive(store, when, to)
+        done = archive(store, when, directory)
     except JournalFileError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from exc
     finally:
         store.close()
-    if done is None:
+    if not done:
         typer.echo(f"nothing confirmed before {when.isoformat()}")
-        return
-    typer.echo(f"archived {done.events} events ({done.cents} cents, batches up to {done.last_batch}) to {done.path}")
-    typer.echo(f"sha256 {done.sha256}")
+    for chunk in done:
+        typer.echo(f"archived {chunk.events} events ({chunk.cents} cents, batches up to {chunk.last_batch}) to {chunk.path}")
+        typer.echo(f"sha256 {chunk.sha256}")
 
 
 @journal_app.command("backup")

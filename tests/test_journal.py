@@ -143,7 +143,7 @@ def test_archive_moves_confirmed_events_with_a_checksum_and_keeps_totals(tmp_pat
     for seq in (1, 2):
         batch = journal.open_batch(seq)
         assert batch is not None
-        journal.confirm(seq, f"sig-{seq}")
+        journal.confirm(batch, f"sig-{seq}")
     before = journal.totals()
     assert (before["confirmed"], before["backlog_events"]) == (sum(n * 100 + 50 for n in range(1, 51)), 0)
     journal.add([RevenueEvent.checked("LATER", "other", "3")])
@@ -190,7 +190,52 @@ def test_a_damaged_journal_is_kept_aside_by_a_restore(tmp_path: Path) -> None:
     assert restored.returncode == 0, restored.stderr
     kept = list(tmp_path.glob("journal.sqlite3.before-restore-*"))
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"SQLite format 3\x00\xff")
-    assert Journal(damaged).totals()["backlog_events"] == 1
+    restored_journal = Journal(damaged)
+    assert restored_journal.totals()["backlog_events"] == 1
+
+    # Restored again over a readable journal: its contents are swapped in one
+    # transaction, and what it held (LIVE-1) is kept beside it.
+    restored_journal.add([RevenueEvent.checked("LIVE-1", "other", "2.00")])
+    again = aistm7("journal", "restore", str(backup), "--journal", str(damaged))
+    assert again.returncode == 0, again.stderr
+    assert [event.ref for event in restored_journal.held("backlog")] == ["R-1"], "the open connection sees the restore"
+    kept = sorted(tmp_path.glob("journal.sqlite3.before-restore-*Z"), key=lambda found: found.stat().st_mtime)[-1]
+    assert [event.ref for event in Journal(kept).held("backlog")] == ["R-1", "LIVE-1"]
+    assert aistm7("journal", "verify", "--offline", "--journal", str(damaged)).returncode == 0
+    restored_journal.close()
+
+
+async def test_a_restored_pending_batch_is_checked_against_the_chain(chain: Chain, tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    await push(chain, journal)  # caught up with the chain
+    journal.add([RevenueEvent.checked("X", "other", "1.00")])
+    journal.db.execute(  # an older keeper's event above the program's maximum
+        "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at) "
+        "VALUES ('Y', 'other', 2000000000, '2026-11-30', '2026-11-30', '2026-11-30')"
+    )
+    batch = journal.open_batch(journal.last_confirmed_seq() + 1)
+    assert batch is not None and len(batch.entries) == 2
+    backup = tmp_path / "with-pending.sqlite3"
+    assert aistm7("journal", "backup", str(backup), "--journal", str(path)).returncode == 0
+
+    # The batch is refused; X lands alone as that batch number, Y is held.
+    assert await push(chain, journal) == 1
+    seq, total = await on_chain(chain)
+    assert seq == batch.seq and [event.ref for event in journal.held()] == ["Y"]
+    # A second pusher on the same journal is refused while one runs.
+    with journal.push_lock():
+        second = aistm7("revenue", "push", "--rpc-url", chain.rpc_url, "--keypair", str(chain.keeper_file), "--journal", str(path))
+    assert second.returncode == 1 and "another process is pushing" in second.stderr
+
+    # Restored, the journal's pending batch [X, Y] is not what the chain's batch carried:
+    # it is released, X is recovered from the chain, Y is refused and held again.
+    assert aistm7("journal", "restore", str(backup), "--journal", str(path)).returncode == 0
+    assert await push(chain, journal) == 0
+    assert await on_chain(chain) == (seq, total), "nothing pushed twice"
+    assert journal.totals()["confirmed"] == total and [event.ref for event in journal.held()] == ["Y"]
+    assert [entry["ref"] for entry in journal.audit_trail() if entry["action"] == "recovered"] == ["X"]
+    journal.close()
 
 
 async def test_a_lost_journal_is_restored_from_a_backup_and_the_chain(chain: Chain, tmp_path: Path) -> None:
@@ -294,7 +339,7 @@ async def test_health_names_each_way_the_keeper_is_not_doing_its_job(chain: Chai
         await asyncio.sleep(1.2)
         failing = await judge(journal, scheduler, client, policy)
         assert [reason for reason in failing.reasons if f"batch {batch.seq} has been failing" in reason]
-        journal.quarantine(batch.seq, "the program refused it: RevenueEntryTooLarge")
+        journal.quarantine(batch, "the program refused it: RevenueEntryTooLarge")
         await asyncio.sleep(1.2)
         held = await judge(journal, scheduler, client, policy)
         assert [reason for reason in held.reasons if "1 quarantined events" in reason]

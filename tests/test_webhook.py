@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from typer.testing import CliRunner
 from keeper import log
 from keeper.cli import app as cli_app
 from keeper.client import Aistm7Client
+from keeper.daemon import JOURNAL_BUSY_TIMEOUT_SECS
 from keeper.health import HealthPolicy
 from keeper.http_api import make_app
 from keeper.journal import Journal
@@ -72,7 +74,7 @@ def served(hung_rpc: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     stop: list[asyncio.Event] = []
 
     async def main() -> None:
-        journal = Journal(journal_path)
+        journal = Journal(journal_path, busy_timeout_secs=JOURNAL_BUSY_TIMEOUT_SECS)
         client = Aistm7Client.connect(hung_rpc, Keypair())
         app = make_app(journal, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, TRIGGER_TOKEN, client, HealthPolicy())
         runner = web.AppRunner(app)
@@ -209,6 +211,22 @@ def test_health_and_status_answer_with_a_hung_rpc(served: Served) -> None:
     assert any("did not answer within 0.5 s" in reason for reason in health.json()["reasons"])
     assert (status.status_code, status.json()["error"]) == (503, "rpc_unavailable") and status_secs < 6.0
     assert "journal" in status.json(), "what the keeper knows locally is still shown"
+
+
+def test_a_journal_locked_by_another_process_is_a_503_to_retry(served: Served) -> None:
+    other = sqlite3.connect(served.journal, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as `journal archive` holds it
+    try:
+        started = time.monotonic()
+        busy = post(served, event(ref="BUSY-1"))
+        health = httpx.get(f"{served.base}/health", timeout=10)
+        elapsed = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (busy.status_code, busy.json()["error"], busy.headers["Retry-After"]) == (503, "journal_busy", "1")
+    assert health.status_code == 503 and elapsed < 2.0, elapsed
+    assert post(served, event(ref="BUSY-1")).status_code == 201, "the retry lands"
 
 
 bodies = st.one_of(

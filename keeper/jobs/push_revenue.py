@@ -5,7 +5,9 @@ batch whose sequence number the program already has is confirmed; one it does
 not have is re-sent as it is. Batches are only ever numbered last + 1 of the
 program's own sequence, so a batch can land at most once (a second send fails
 with `BatchAlreadyRecorded`). A journal behind the program (restored from a
-backup) is first brought up to it from the chain (`revenue_recovery`).
+backup) is first brought up to it from the chain (`revenue_recovery`); a
+pending batch the chain has is confirmed only if the chain's batch carried
+exactly its entries.
 
 A batch the program refuses for its entries (`REFUSED_ENTRIES`) never
 landed: its events are sent again one per batch, and the one refused alone
@@ -25,7 +27,7 @@ from loguru import logger
 from keeper.client import Aistm7Client
 from keeper.errors import ProgramFailure
 from keeper.jobs import JobResult
-from keeper.jobs.revenue_recovery import recover
+from keeper.jobs.revenue_recovery import chain_batches, recover
 from keeper.journal import MAX_BATCH_ENTRIES, Batch, Journal
 from keeper.journal.store import age_secs
 
@@ -76,7 +78,22 @@ async def run(
     linger_secs: float = 0.0,
 ) -> JobResult:
     """Push every unpushed event; `after_send` runs between a confirmed send
-    and the journal update (tests use it to crash the keeper there)."""
+    and the journal update (tests use it to crash the keeper there). One
+    process pushes from a journal at a time (`PushInProgress` otherwise)."""
+    with journal.push_lock():
+        return await _run(client, journal, after_send, linger_secs)
+
+
+async def _landed_as_sent(client: Aistm7Client, batch: Batch) -> bool:
+    """Whether the chain's batch `batch.seq` carried exactly `batch`'s entries
+    (not so when the journal was restored under a batch another sender landed)."""
+    (landed,) = await chain_batches(client, batch.seq - 1, batch.seq)
+    return landed.entries == batch.entries
+
+
+async def _run(
+    client: Aistm7Client, journal: Journal, after_send: Callable[[], None] | None, linger_secs: float
+) -> JobResult:
     log = logger.bind(job="push_revenue")
     txs = 0
     isolate = 0
@@ -85,8 +102,12 @@ async def run(
         on_chain = await _on_chain_seq(client)
         batch = journal.pending_batch()
         if batch is not None and batch.seq <= on_chain:
-            journal.confirm(batch.seq)
-            log.info("batch {} was already on-chain: confirmed", batch.seq)
+            if await _landed_as_sent(client, batch):
+                journal.confirm(batch)
+                log.info("batch {} was already on-chain: confirmed", batch.seq)
+            else:
+                journal.release(batch)
+                log.warning("batch {} is on-chain with other entries: recovering it from the chain", batch.seq)
             continue
         if batch is not None and batch.seq != on_chain + 1:
             raise JournalMismatch(f"pending batch {batch.seq} does not follow on-chain batch {on_chain}")
@@ -115,15 +136,15 @@ async def run(
             if failure.name not in REFUSED_ENTRIES:
                 raise
             if len(batch.entries) > 1:
-                journal.release(batch.seq)
+                journal.release(batch)
                 isolate = len(batch.entries)
                 log.warning("batch {} refused ({}): sending its {} events one by one", batch.seq, failure.name, isolate)
             else:
-                refs = journal.quarantine(batch.seq, f"the program refused it: {failure.name}")
+                refs = journal.quarantine(batch, f"the program refused it: {failure.name}")
                 isolate = max(isolate - 1, 0)
                 log.error("quarantined {!r}: the program refused it ({})", refs[0] if refs else None, failure.name)
             continue
         txs += 1
         isolate = max(isolate - 1, 0)
-        journal.confirm(batch.seq, signature)
+        journal.confirm(batch, signature)
         log.info("pushed batch {}: {} events, {} cents in {}", batch.seq, len(batch.entries), batch.total_cents, signature)

@@ -6,11 +6,13 @@ from keeper.journal.schema import SOURCES
 from keeper.journal.store import (
     MAX_BATCH_ENTRIES,
     Batch,
+    BatchChanged,
     ConflictingDuplicate,
     HeldEvent,
     Journal,
     JournalUnavailable,
     NotRepairable,
+    PushInProgress,
     RevenueEvent,
 )
 
@@ -18,10 +20,12 @@ __all__ = [
     "MAX_BATCH_ENTRIES",
     "SOURCES",
     "Batch",
+    "BatchChanged",
     "ConflictingDuplicate",
     "HeldEvent",
     "Journal",
     "JournalUnavailable",
     "NotRepairable",
+    "PushInProgress",
     "RevenueEvent",
 ]

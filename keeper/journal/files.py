@@ -7,10 +7,11 @@ the checks `aistm7 journal verify` runs on them.
 - A backup is made with SQLite's online backup API, so it is consistent
   while the keeper writes, and is a single self-contained file (rollback
   journal mode) with a checksum file beside it.
-- A restore checks the backup (integrity, checksum), keeps the journal it
-  replaces as `<journal>.before-restore-<time>`, and swaps the backup in
-  with one rename; a running keeper notices the new file on its next use
-  and reconciles it with the chain."""
+- A restore checks the backup (integrity, checksum, schema) and keeps the
+  journal it replaces as `<journal>.before-restore-<time>`. A readable
+  journal takes the backup's contents in one transaction (a running keeper
+  sees one or the other); a missing or unreadable one is replaced by the
+  backup's file. The keeper reconciles the result with the chain."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from keeper.journal.schema import COUNTED, MIGRATIONS
-from keeper.journal.store import Journal, now_iso
+from keeper.journal.store import Journal, JournalUnavailable, now_iso
 
 _CHUNK = 1 << 20
 
@@ -70,27 +71,47 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def archive(journal: Journal, before: datetime, destination: Path | None = None) -> Archived | None:
-    """Move the events of batches confirmed before `before` to an archive
-    file (None when there are none). Their totals and references stay."""
-    db = journal.current()
+ARCHIVE_CHUNK_BATCHES = 500
+"""Batches (up to 16,000 events) per archive file and per transaction, so
+the write lock is held for a fraction of a second at a time."""
+
+
+def archive(journal: Journal, before: datetime, directory: Path | None = None) -> list[Archived]:
+    """Move the events of batches confirmed before `before` to archive files
+    in `directory` (default: `archive/` beside the journal), oldest batches
+    first, one file per `ARCHIVE_CHUNK_BATCHES`. Totals and references stay."""
     cutoff = before.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    folder = directory or journal.path.parent / "archive"
+    done = []
+    while (chunk := _archive_chunk(journal, cutoff, folder)) is not None:
+        done.append(chunk)
+    return done
+
+
+def _archive_chunk(journal: Journal, cutoff: str, folder: Path) -> Archived | None:
+    db = journal.current()
     db.execute("BEGIN IMMEDIATE")
     try:
-        rows = db.execute(
+        # Archives go in batch order: every batch up to the last archived one is done.
+        after = db.execute("SELECT COALESCE(MAX(last_batch), 0) FROM archives").fetchone()[0]
+        seqs = [row[0] for row in db.execute(
+            "SELECT seq FROM batches WHERE seq > ? AND status = 'confirmed' AND COALESCE(confirmed_at, created_at) < ? "
+            "ORDER BY seq LIMIT ?",
+            (after, cutoff, ARCHIVE_CHUNK_BATCHES),
+        )]
+        rows = [] if not seqs else db.execute(
             "SELECT r.ref, r.source, r.amount_cents, r.received_at, r.batch_seq, b.signature FROM revenue r "
-            "JOIN batches b ON b.seq = r.batch_seq WHERE r.state = 'confirmed' "
-            "AND COALESCE(b.confirmed_at, b.created_at) < ? ORDER BY r.id",
-            (cutoff,),
+            "JOIN batches b ON b.seq = r.batch_seq WHERE r.batch_seq BETWEEN ? AND ? AND r.state = 'confirmed' "
+            "ORDER BY r.batch_seq, r.id",
+            (seqs[0], seqs[-1]),
         ).fetchall()
         if not rows:
             db.execute("ROLLBACK")
             return None
-        last_batch = max(row[4] for row in rows)
-        path = destination or journal.path.parent / "archive" / f"revenue-{rows[0][4]}-{last_batch}.jsonl"
+        path = folder / f"revenue-{seqs[0]}-{seqs[-1]}.jsonl"
         if path.exists():
-            raise JournalFileError(f"{path} exists: name another --to")
-        path.parent.mkdir(parents=True, exist_ok=True)
+            raise JournalFileError(f"{path} exists: archive into another --dir")
+        folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         with partial.open("w") as handle:
             for ref, source, cents, received_at, seq, signature in rows:
@@ -103,18 +124,18 @@ def archive(journal: Journal, before: datetime, destination: Path | None = None)
         cents = sum(row[2] for row in rows)
         db.execute(
             "INSERT INTO archives (path, sha256, events, cents, last_batch, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (str(path.resolve()), digest, len(rows), cents, last_batch, now_iso()),
+            (str(path.resolve()), digest, len(rows), cents, seqs[-1], now_iso()),
         )
         db.executemany(
             "INSERT INTO archived_refs (ref, source, amount_cents) VALUES (?, ?, ?)", [row[:3] for row in rows]
         )
         db.executemany("DELETE FROM revenue WHERE ref = ?", [(row[0],) for row in rows])
-        journal.audit(db, "archived", None, f"{len(rows)} events, {cents} cents, batches up to {last_batch} -> {path}")
+        journal.audit(db, "archived", None, f"{len(rows)} events, {cents} cents, batches {seqs[0]}..{seqs[-1]} -> {path}")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    return Archived(path, digest, len(rows), cents, last_batch)
+    return Archived(path, digest, len(rows), cents, seqs[-1])
 
 
 def backup(source: Path, destination: Path) -> str:
@@ -158,22 +179,21 @@ def _check_backup(source: Path) -> None:
         try:
             result = db.execute("PRAGMA integrity_check").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            db.execute("SELECT COUNT(*) FROM revenue").fetchone()
+            # The columns every schema has: anything else is some other database.
+            db.execute("SELECT id, ref, source, amount_cents, received_at, batch_seq FROM revenue LIMIT 1").fetchall()
+            db.execute("SELECT seq, status, total_cents, created_at, signature FROM batches LIMIT 1").fetchall()
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise JournalFileError(f"{source} is not a journal: {exc}") from exc
     if result != "ok":
         raise JournalFileError(f"{source} fails SQLite's integrity check: {result}")
-    if version > len(MIGRATIONS):
-        raise JournalFileError(f"{source} was written by a newer keeper (schema {version})")
+    if not 1 <= version <= len(MIGRATIONS):
+        raise JournalFileError(f"{source} has schema {version}: this keeper reads 1 to {len(MIGRATIONS)}")
 
 
-def restore(source: Path, journal_path: Path) -> Path | None:
-    """Put the backup `source` in place of the journal at `journal_path`;
-    returns where the replaced journal was kept (None when there was none)."""
-    _check_backup(source)
-    staged = journal_path.with_name(journal_path.name + ".restoring")
+def _stage(source: Path, staged: Path) -> None:
+    """The backup, migrated and marked restored, at `staged` (one file)."""
     for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
         leftover.unlink(missing_ok=True)
     copy = sqlite3.connect(staged)
@@ -190,22 +210,80 @@ def restore(source: Path, journal_path: Path) -> Path | None:
     finally:
         restored.close()
     _fsync(staged)
-    kept = None
-    if journal_path.exists():
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        kept = journal_path.with_name(f"{journal_path.name}.before-restore-{stamp}")
+
+
+# Children after parents for inserts (revenue references batches); deletes go in reverse.
+_TABLES = ("batches", "revenue", "running_totals", "audit", "archives", "archived_refs", "meta")
+
+
+def _replace_contents(staged: Path, journal_path: Path, kept: Path) -> bool:
+    """Swap the readable journal's contents for the staged backup's in one
+    transaction, keeping a copy of what it held at that moment: a running
+    keeper sees the old journal or the new one, and nothing it acknowledged
+    is in neither. False when the journal cannot be read (then its file is
+    replaced instead)."""
+    try:
+        live = Journal(journal_path)
+    except JournalUnavailable:
+        return False
+    db = live.db
+    try:
+        return _swap_contents(db, staged, journal_path, kept)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise
+        return False
+    except sqlite3.DatabaseError:  # opens, but its pages are damaged
+        return False
+    finally:
+        live.close()
+
+
+def _swap_contents(db: sqlite3.Connection, staged: Path, journal_path: Path, kept: Path) -> bool:
+    try:
+        db.execute("ATTACH DATABASE ? AS restored", (str(staged),))
+        db.execute("BEGIN IMMEDIATE")
         try:
             backup(journal_path, kept)
-        except sqlite3.DatabaseError:
-            # Too damaged to copy: kept as it is, with its WAL and index.
+            for table in reversed(_TABLES):
+                db.execute(f"DELETE FROM main.{table}")
+            for table in _TABLES:
+                # running_totals is empty while revenue is copied: its triggers change nothing.
+                db.execute(f"INSERT INTO main.{table} SELECT * FROM restored.{table}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.execute("DETACH DATABASE restored")
+    return True
+
+
+def restore(source: Path, journal_path: Path) -> Path | None:
+    """Put the backup `source` in place of the journal at `journal_path`;
+    returns where the replaced journal was kept (None when there was none)."""
+    _check_backup(source)
+    staged = journal_path.with_name(journal_path.name + ".restoring")
+    try:
+        _stage(source, staged)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        kept = journal_path.with_name(f"{journal_path.name}.before-restore-{stamp}")
+        if not journal_path.exists():
+            # A deleted journal's WAL and index must not be read as the new file's.
+            for stale in (Path(f"{journal_path}-wal"), Path(f"{journal_path}-shm")):
+                stale.unlink(missing_ok=True)
+            staged.rename(journal_path)
+            return None
+        if not _replace_contents(staged, journal_path, kept):
+            # Too damaged to open: kept as it is, with its WAL and index.
             for suffix in ("", "-wal", "-shm"):
                 if Path(f"{journal_path}{suffix}").exists():
                     Path(f"{journal_path}{suffix}").rename(f"{kept}{suffix}")
-    # The replaced journal's WAL and index must not be read as the new file's.
-    for stale in (Path(f"{journal_path}-wal"), Path(f"{journal_path}-shm")):
-        stale.unlink(missing_ok=True)
-    staged.rename(journal_path)
-    return kept
+            staged.rename(journal_path)
+        return kept
+    finally:
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def verify_files(journal: Journal) -> list[Check]:
@@ -252,8 +330,12 @@ def verify_files(journal: Journal) -> list[Check]:
             checks.append(Check(name, False, f"{path} is missing"))
             continue
         actual = sha256_of(Path(path))
-        lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
-        counts = (len(lines), sum(line["amount_cents"] for line in lines))
+        try:
+            lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
+            counts = (len(lines), sum(int(line["amount_cents"]) for line in lines))
+        except (ValueError, TypeError, KeyError) as exc:
+            checks.append(Check(name, False, f"{path} is not an archive any more: {exc}"))
+            continue
         ok = actual == digest and counts == (events, cents)
         checks.append(Check(name, ok, f"sha256 {actual[:16]}…, {counts[0]} events, {counts[1]} cents" + ("" if ok else f" (journal says {digest[:16]}…, {events}, {cents})")))
     return checks

@@ -11,6 +11,7 @@ it; each of those steps is written to the journal's own audit trail."""
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import os
 import sqlite3
@@ -64,7 +65,17 @@ class ConflictingDuplicate(Exception):
 
 
 class JournalUnavailable(Exception):
-    """The journal file is gone (deleted or moved under a running keeper)."""
+    """The journal file is gone (deleted or moved under a running keeper)
+    or is not a journal SQLite can read."""
+
+
+class BatchChanged(Exception):
+    """A pending batch no longer holds the events it was sent with (the
+    journal was restored under the sender)."""
+
+
+class PushInProgress(Exception):
+    """Another process is pushing from this journal."""
 
 
 class NotRepairable(Exception):
@@ -122,20 +133,44 @@ class HeldEvent:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_secs: float = 30.0) -> None:
+        """`busy_timeout_secs`: how long a write waits for another process's
+        write (the daemon waits briefly and answers 503 journal_busy)."""
         self.path = path
+        self.busy_timeout_secs = busy_timeout_secs
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
-        migrate(db)
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_secs)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            migrate(db)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise
+            raise JournalUnavailable(f"cannot open the journal {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise JournalUnavailable(f"cannot open the journal {self.path}: {exc}") from exc
         stat = os.stat(self.path)
         self._identity = (stat.st_dev, stat.st_ino)
         return db
+
+    @contextmanager
+    def push_lock(self) -> Iterator[None]:
+        """Held while one process pushes from this journal (an advisory lock
+        on `<journal>.push.lock`); a second pusher gets `PushInProgress`."""
+        with open(f"{self.path}.push.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise PushInProgress(f"another process is pushing from {self.path}") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self.db.close()
@@ -155,9 +190,19 @@ class Journal:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; the
+        file is checked again once the lock is held (a restore may have
+        swapped it while this waited)."""
         db = self.current()
         db.execute("BEGIN IMMEDIATE")
+        try:
+            fresh = self.current()
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if fresh is not db:  # the old connection, and its transaction, were closed
+            db = fresh
+            db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
@@ -244,8 +289,19 @@ class Journal:
             )
         return self._batch(seq)
 
-    def confirm(self, seq: int, signature: str | None = None) -> None:
+    def _check_pending(self, db: sqlite3.Connection, batch: Batch) -> None:
+        ids = [row[0] for row in db.execute(
+            "SELECT r.id FROM revenue r JOIN batches b ON b.seq = r.batch_seq "
+            "WHERE r.batch_seq = ? AND b.status = 'pending' ORDER BY r.id",
+            (batch.seq,),
+        )]
+        if ids != batch.ids:
+            raise BatchChanged(f"pending batch {batch.seq} changed under its sender (the journal was restored)")
+
+    def confirm(self, batch: Batch, signature: str | None = None) -> None:
+        seq = batch.seq
         with self._transaction() as db:
+            self._check_pending(db, batch)
             db.execute(
                 "UPDATE batches SET status = 'confirmed', signature = COALESCE(?, signature), confirmed_at = ? "
                 "WHERE seq = ? AND status = 'pending'",
@@ -253,20 +309,25 @@ class Journal:
             )
             db.execute("UPDATE revenue SET state = 'confirmed', state_at = ? WHERE batch_seq = ?", (now_iso(), seq))
 
-    def release(self, seq: int) -> None:
-        """Undo a pending batch the program refused (it never landed): its
-        events go back to the backlog, in their order, and `seq` is free."""
+    def release(self, batch: Batch) -> None:
+        """Undo a pending batch that did not land as it is (refused by the
+        program, or another batch has its number on-chain): its events go
+        back to the backlog, in their order, and its number is free."""
+        seq = batch.seq
         with self._transaction() as db:
+            self._check_pending(db, batch)
             db.execute(
                 "UPDATE revenue SET batch_seq = NULL, state = 'backlog', state_at = ? WHERE batch_seq = ?",
                 (now_iso(), seq),
             )
             db.execute("DELETE FROM batches WHERE seq = ? AND status = 'pending'", (seq,))
 
-    def quarantine(self, seq: int, reason: str) -> list[str]:
-        """Hold every event of the refused pending batch `seq` out of
-        batches, with `reason`; returns their references."""
+    def quarantine(self, batch: Batch, reason: str) -> list[str]:
+        """Hold every event of the refused pending `batch` out of batches,
+        with `reason`; returns their references."""
+        seq = batch.seq
         with self._transaction() as db:
+            self._check_pending(db, batch)
             rows = db.execute("SELECT id, ref FROM revenue WHERE batch_seq = ?", (seq,)).fetchall()
             for id_, ref in rows:
                 self._hold(db, id_, ref, "quarantined", reason, "keeper")
