@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import csv
-import tomllib
 import hashlib
 from typing import Awaitable, Callable, Optional, TypeVar
 from decimal import Decimal
@@ -22,6 +21,7 @@ from spl.token.instructions import get_associated_token_address
 from keeper import daemon
 from keeper.audit.cli import audit_app
 from keeper.journal_cli import journal_app
+from keeper.market.cli import market_app
 from keeper import log
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
@@ -44,7 +44,7 @@ from keeper.deploy import load_keypair
 from keeper.errors import ProgramFailure
 from keeper.state import BuyOrder, Config, DataAndSlot, ServiceFee
 from keeper.views import access_dict, fee_rows, requirement_dict, tokens
-from keeper.cli_common import AsJson, JournalPath, RpcUrl, open_journal, with_client
+from keeper.cli_common import AsJson, JournalPath, RpcUrl, config_table, open_journal, with_client
 
 T = TypeVar("T")
 
@@ -73,6 +73,7 @@ app.add_typer(orders_app, name="buy-orders")
 app.add_typer(keeper_app, name="keeper")
 app.add_typer(audit_app, name="audit")
 app.add_typer(journal_app, name="journal")
+app.add_typer(market_app, name="market")
 
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
@@ -606,12 +607,7 @@ def keeper_options(
     ),
 ) -> None:
     """Options come from flags, then AISTM7_* variables, then the --config file, then defaults."""
-    if config is not None:
-        try:
-            table = tomllib.loads(config.read_text()).get("keeper", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise typer.BadParameter(f"{config}: {exc}") from exc
-        ctx.default_map = {"run": {key.replace("-", "_"): value for key, value in table.items()}}
+    config_table(ctx, config, "keeper")
 
 
 @keeper_app.command("run")
@@ -638,6 +634,10 @@ def keeper_run(
         300.0, envvar="AISTM7_CLOSE_INTERVAL", help="Seconds between sweeps for expired orders and settled ones to close."
     ),
     buyback_cron: str = typer.Option("0 0 * * *", envvar="AISTM7_BUYBACK_CRON", help="When to execute buy-orders (crontab, UTC)."),
+    buyback_interval: Optional[float] = typer.Option(
+        None, envvar="AISTM7_BUYBACK_INTERVAL", min=1.0,
+        help="Execute buy-orders every this many seconds instead of --buyback-cron (a short local schedule).",
+    ),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
     alert_webhook: Optional[str] = typer.Option(None, envvar="AISTM7_ALERT_WEBHOOK", help="URL alerts are POSTed to."),
     alert_price_bps: int = typer.Option(500, envvar="AISTM7_ALERT_PRICE_BPS", help="Price move that alerts (bps)."),
@@ -687,6 +687,7 @@ def keeper_run(
         usd_zar_price=_pubkey(usd_zar_price),
         refresh_interval_secs=refresh_interval,
         buyback_cron=buyback_cron,
+        buyback_interval_secs=buyback_interval,
         close_interval_secs=close_interval,
         priority_fee=priority_fee,
         alert_webhook=alert_webhook,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
@@ -18,6 +19,18 @@ T = TypeVar("T")
 RpcUrl = typer.Option(DEFAULT_RPC_URL, "--rpc-url", envvar="AISTM7_RPC_URL", help="JSON-RPC endpoint.")
 JournalPath = typer.Option(DEFAULT_JOURNAL, "--journal", envvar="AISTM7_JOURNAL", help="Revenue journal (SQLite).")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def config_table(ctx: typer.Context, config: Path | None, table: str) -> None:
+    """The `[table]` of the TOML file `config` as the defaults of the group's
+    `run` command (keys with - or _)."""
+    if config is None:
+        return
+    try:
+        values = tomllib.loads(config.read_text()).get(table, {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise typer.BadParameter(f"{config}: {exc}") from exc
+    ctx.default_map = {"run": {key.replace("-", "_"): value for key, value in values.items()}}
 
 
 def open_journal(path: Path) -> Journal:

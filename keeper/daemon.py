@@ -43,6 +43,8 @@ class DaemonSettings:
     usd_zar_price: Pubkey | None = None
     refresh_interval_secs: float = 30.0
     buyback_cron: str = "0 0 * * *"
+    buyback_interval_secs: float | None = None
+    """When set, replaces `buyback_cron` (local schedules)."""
     close_interval_secs: float = 300.0
     priority_fee: bool = True
     alert_webhook: str | None = None
@@ -85,7 +87,11 @@ async def run(settings: DaemonSettings) -> None:
         if settings.usd_zar_price is None:
             log.warning("no --usd-zar-price: execute_buy_order is not scheduled")
         else:
-            scheduler.add_cron("execute_buy_order", lambda: cranks.execute_buy_order(client, prices), settings.buyback_cron)
+            execute = lambda: cranks.execute_buy_order(client, prices)  # noqa: E731
+            if settings.buyback_interval_secs is None:
+                scheduler.add_cron("execute_buy_order", execute, settings.buyback_cron)
+            else:
+                scheduler.add("execute_buy_order", execute, settings.buyback_interval_secs)
 
     app = make_app(
         journal,

@@ -9,6 +9,7 @@ secret in a local variable would be logged)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import unicodedata
 from typing import TYPE_CHECKING
@@ -42,11 +43,13 @@ TEXT_FORMAT = (
 
 
 def configure(as_json: bool) -> None:
-    """One sink on stderr: JSON records, or text with escaped messages."""
+    """One sink on stderr: JSON records, or text with escaped messages; at
+    AISTM7_LOG_LEVEL (default INFO)."""
     logger.remove()
     logger.configure(extra={"job": "-"}, patcher=_escaped_message)
+    level = os.environ.get("AISTM7_LOG_LEVEL", "INFO").upper()
     # No variable values in tracebacks: they would print secrets.
     if as_json:
-        logger.add(sys.stderr, serialize=True, backtrace=False, diagnose=False)
+        logger.add(sys.stderr, level=level, serialize=True, backtrace=False, diagnose=False)
     else:
-        logger.add(sys.stderr, format=TEXT_FORMAT, backtrace=False, diagnose=False)
+        logger.add(sys.stderr, level=level, format=TEXT_FORMAT, backtrace=False, diagnose=False)

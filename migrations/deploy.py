@@ -3,7 +3,7 @@ the config. Idempotent: a second run changes nothing and says so.
 
     python migrations/deploy.py --rpc-url http://127.0.0.1:8899 --state-dir DIR [--faucet FILE]
         [--primary-feed-id HEX] [--backup-feed-id HEX] [--unlock-cooldown-secs N]
-        [--name NAME] [--symbol SYMBOL] [--decimals N] [--local-quote]
+        [--name NAME] [--symbol SYMBOL] [--decimals N] [--initial-supply-tokens N] [--local-quote]
 
 The deployer keypair is DIR/deployer.json (created when missing, funded from
 the faucet keypair on local validators) and holds every role but the guardian,
@@ -12,7 +12,9 @@ mint keypair is DIR/mint.json. Without --backup-feed-id no backup feed is
 configured, so the refresh crank needs only the primary price account.
 The mint has --decimals decimals (default 8, 2 to 9): the default fees, max
 supply and initial supply are whole tokens at those decimals (below 2 the
-0.05-token fee is not a whole number of base units).
+0.05-token fee is not a whole number of base units). --initial-supply-tokens
+below the max supply leaves the admin room to mint (the local market's
+seller is minted its tokens so).
 With --local-quote, a local USD stablecoin (DIR/quote-mint.json, 6 decimals)
 is created, the buy-order treasury set up on it and its vault funded.
 """
@@ -42,6 +44,7 @@ from keeper.deploy import (
 from keeper.state import (
     DEFAULT_DECIMALS,
     MAX_DECIMALS,
+    MAX_SUPPLY_TOKENS,
     MIN_DECIMALS,
     NO_FEED,
     BuybackParams,
@@ -94,6 +97,7 @@ async def main(
     info: TokenInfo,
     decimals: int,
     with_quote: bool,
+    initial_supply_tokens: int | None = None,
 ) -> None:
     deployer = load_or_create_keypair(state_dir / "deployer.json")
     guardian = load_or_create_keypair(state_dir / "guardian.json")
@@ -119,6 +123,7 @@ async def main(
             requirement_params=requirement,
             token_info=info,
             decimals=decimals,
+            initial_supply=None if initial_supply_tokens is None else initial_supply_tokens * 10**decimals,
         )
         if with_quote:
             await local_quote(client, state_dir, oracle.primary_feed_id)
@@ -151,10 +156,19 @@ if __name__ == "__main__":
         help=f"token mint decimals, {MIN_DECIMALS} to {MAX_DECIMALS} (default {DEFAULT_DECIMALS})",
     )
     parser.add_argument("--local-quote", action="store_true", help="create a local quote stablecoin and the treasury")
+    parser.add_argument(
+        "--initial-supply-tokens",
+        type=int,
+        help=f"whole tokens minted to the treasury (default the max supply, {MAX_SUPPLY_TOKENS:,}); "
+        "less leaves room for the admin to mint, e.g. the local market's seller",
+    )
     args = parser.parse_args()
     oracle = OracleParams(primary_feed_id=args.primary_feed_id, backup_feed_id=args.backup_feed_id)
     requirement = RequirementParams(unlock_cooldown_secs=args.unlock_cooldown_secs)
     info = TokenInfo(name=args.name, symbol=args.symbol)
     asyncio.run(
-        main(args.rpc_url, args.state_dir, args.faucet, oracle, requirement, info, args.decimals, args.local_quote)
+        main(
+            args.rpc_url, args.state_dir, args.faucet, oracle, requirement, info, args.decimals, args.local_quote,
+            args.initial_supply_tokens,
+        )
     )
