@@ -15,6 +15,7 @@ from solders.keypair import Keypair
 from keeper.client import Aistm7Client
 from keeper.deploy import LOCALNET_FEED_ID, LOCALNET_USD_ZAR_FEED_ID
 from keeper.market.prices import PricePath
+from keeper.market.ticker import every
 
 EXPO = -8
 CONF_BPS = 10
@@ -60,17 +61,8 @@ class Feeder:
         ixs = [self.token.update(self.client, token_usd, now), self.usd_zar.update(self.client, usd_zar, now)]
         await self.client.send(ixs, [self.token.account, self.usd_zar.account])
         self.last = (token_usd, usd_zar)
+        logger.bind(job="feeder").debug("token ${:.6f}, USD/ZAR {:.4f}", token_usd, usd_zar)
         return self.last
 
     async def run(self, stop: asyncio.Event) -> None:
-        log = logger.bind(job="feeder")
-        while not stop.is_set():
-            try:
-                token_usd, usd_zar = await self.write()
-                log.debug("token ${:.6f}, USD/ZAR {:.4f}", token_usd, usd_zar)
-            except Exception as exc:  # a missed write is retried on the next tick
-                log.warning("price write failed: {}", exc)
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval_secs)
-            except asyncio.TimeoutError:
-                pass
+        await every(self.interval_secs, stop, "feeder", self.write)

@@ -12,6 +12,7 @@ from solders.pubkey import Pubkey
 
 from keeper.client import Aistm7Client
 from keeper.errors import ProgramFailure
+from keeper.market.ticker import every
 from keeper.state import BuyOrder
 
 SKIPPED = frozenset({"PriceAboveLimit", "FillTooSmall", "OrderExpired", "OrderNotPending"})
@@ -67,13 +68,4 @@ class Seller:
         return sold
 
     async def run(self, stop: asyncio.Event) -> None:
-        log = logger.bind(job="seller")
-        while not stop.is_set():
-            try:
-                await self.fill_open()
-            except Exception as exc:  # retried on the next tick
-                log.warning("filling failed: {}", exc)
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval_secs)
-            except asyncio.TimeoutError:
-                pass
+        await every(self.interval_secs, stop, "seller", self.fill_open)
