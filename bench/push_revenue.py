@@ -26,6 +26,7 @@ from spl.token.constants import MINT_LEN
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from keeper import revenue_tree  # noqa: E402
 from keeper.client import Aistm7Client  # noqa: E402
 from keeper.deploy import deploy, deploy_buyback  # noqa: E402
 from keeper.jobs import push_revenue  # noqa: E402
@@ -117,7 +118,8 @@ async def push_one_by_one(rpc_url: str, keeper: Keypair, count: int) -> float:
         started = time.perf_counter()
         for n in range(count):
             seq += 1
-            await client.send([client.report_revenue_ix(keeper.pubkey(), seq, [("other", 100 + n % 50_000)])])
+            root = revenue_tree.root([revenue_tree.leaf(f"one-{n}", "other", 100 + n % 50_000)])
+            await client.send([client.report_revenue_ix(keeper.pubkey(), seq, root)])
         return time.perf_counter() - started
     finally:
         await client.close()

@@ -27,6 +27,7 @@ SEED_QUOTE_VAULT = b"quote_vault"
 SEED_ORDER = b"order"
 SEED_ORDER_ESCROW = b"order_escrow"
 SEED_PROPOSAL = b"proposal"
+SEED_REVENUE_BATCH = b"revenue_batch"
 
 
 def pda(*seeds: bytes, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -80,6 +81,11 @@ def lock_pda(wallet: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def lock_vault_pda(mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """The vault every wallet's locked tokens sit in."""
     return pda(SEED_LOCK_VAULT, bytes(mint), program_id=program_id)
+
+
+def revenue_batch_pda(batch_seq: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """The account holding revenue batch `batch_seq`'s root, for good."""
+    return pda(SEED_REVENUE_BATCH, batch_seq.to_bytes(8, "little"), program_id=program_id)
 
 
 def buyback_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:

@@ -22,7 +22,9 @@ from keeper import daemon
 from keeper.audit.cli import audit_app
 from keeper.journal_cli import journal_app
 from keeper.market.cli import market_app
-from keeper import log
+from keeper import log, revenue_proof
+from keeper.addresses import PROGRAM_ID
+from keeper.journal import proofs
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
 from keeper.config import DEFAULT_KEYPAIR
@@ -553,6 +555,33 @@ def revenue_show(
     finally:
         store.close()
     _print(totals, as_json)
+
+
+@revenue_app.command("prove")
+def revenue_prove(
+    ref: str = typer.Argument(..., help="The event's reference."),
+    journal: Path = JournalPath,
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the proof here instead of printing it."),
+) -> None:
+    """The inclusion proof of a confirmed event (also an archived one): its
+    leaf, the path of hashes and sums up to its batch's root, the batch and
+    its transaction, as JSON anyone can check against the chain with
+    `aistm7 audit verify-proof` or their own code (README, "Proof of
+    revenue"). Exits 2 when the event has no proof, saying why."""
+    store = open_journal(journal)
+    try:
+        proof = proofs.prove(store, ref)
+    except proofs.NotProvable as exc:
+        typer.echo(log.escape(f"no proof: {exc}"), err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    text = json.dumps(revenue_proof.document(PROGRAM_ID, proof), indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+        typer.echo(f"wrote the proof of {log.escape(ref)} (batch {proof.batch_seq}) to {out}")
 
 
 def _repair(journal: Path, action: Callable[[Journal], None], done: str) -> None:

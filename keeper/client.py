@@ -19,7 +19,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction
 
-from keeper import addresses
+from keeper import addresses, revenue_tree
 from anchorpy.error import extract_code_tx_error
 
 from keeper.errors import ProgramFailure, error_name, translate
@@ -38,6 +38,7 @@ from keeper.state import (
     ProposalAction,
     RequirementOverride,
     RequirementParams,
+    RevenueBatch,
     ServiceFee,
     SetCouncil,
     SetGuardian,
@@ -571,15 +572,24 @@ class Aistm7Client:
             .instruction()
         )
 
-    def report_revenue_ix(self, keeper: Pubkey, batch_seq: int, entries: Sequence[tuple[str, int]]) -> Instruction:
-        """`entries`: (source, ZAR cents) with source in course_sale / subscription / other."""
-        source_type = self.program.type["RevenueSource"]
-        variants = {"course_sale": source_type.CourseSale, "subscription": source_type.Subscription, "other": source_type.Other}
-        encoded = [{"source": variants[source](), "amount_cents": cents} for source, cents in entries]
+    def report_revenue_ix(self, keeper: Pubkey, batch_seq: int, root: revenue_tree.Node) -> Instruction:
+        """Report the batch whose Merkle-sum tree has `root` (`keeper.revenue_tree`)."""
+        course_sale, subscription, other, events = root.sums
+        batch = self.program.type["BatchCommitment"](
+            root=list(root.hash), course_sale=course_sale, subscription=subscription, other=other, events=events
+        )
         return (
             self.program.methods["report_revenue"]
-            .args([batch_seq, encoded])
-            .accounts({"keeper": keeper, "config": self.config_address(), "buyback": addresses.buyback_pda(self.program_id)})
+            .args([batch_seq, batch])
+            .accounts(
+                {
+                    "keeper": keeper,
+                    "config": self.config_address(),
+                    "buyback": addresses.buyback_pda(self.program_id),
+                    "revenue_batch": addresses.revenue_batch_pda(batch_seq, self.program_id),
+                    "system_program": addresses.SYSTEM_PROGRAM_ID,
+                }
+            )
             .instruction()
         )
 
@@ -877,6 +887,18 @@ class Aistm7Client:
     async def fetch_buyback(self) -> DataAndSlot[Buyback] | None:
         found = await self._fetch(addresses.buyback_pda(self.program_id))
         return None if found is None else DataAndSlot(Buyback.decode(found[0]), found[1])
+
+    async def fetch_revenue_batches(self, seqs: Sequence[int]) -> dict[int, RevenueBatch]:
+        """The reported batches among `seqs` (absent ones are left out), 100 per request."""
+        found: dict[int, RevenueBatch] = {}
+        for start in range(0, len(seqs), 100):
+            chunk = seqs[start : start + 100]
+            keys = [addresses.revenue_batch_pda(seq, self.program_id) for seq in chunk]
+            response = await self.connection.get_multiple_accounts(keys, Confirmed)
+            for seq, account in zip(chunk, response.value):
+                if account is not None and account.owner == self.program_id:
+                    found[seq] = RevenueBatch.parse(bytes(account.data))
+        return found
 
     async def fetch_buy_order(self, order_id: int) -> DataAndSlot[BuyOrder] | None:
         found = await self._fetch(addresses.order_pda(order_id, self.program_id))

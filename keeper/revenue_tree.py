@@ -23,12 +23,17 @@ Format (version 1; every integer little-endian u64, hashes SHA-256):
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 SOURCES = ("course_sale", "subscription", "other")
 U64_MAX = 2**64 - 1
 VERSION = 1
+NODE_BYTES = 64
+"""A node stored: its hash, then its four sums as u64 LE."""
+_SUMS = struct.Struct("<4Q")
+_LEAF = struct.Struct("<BQ")
 
 Sums = tuple[int, int, int, int]
 """Cents of course_sale, subscription, other; and the number of events."""
@@ -44,14 +49,11 @@ class Node:
     sums: Sums
 
 
-def _u64(value: int) -> bytes:
-    if not 0 <= value <= U64_MAX:
-        raise ValueError(f"{value} does not fit a u64")
-    return value.to_bytes(8, "little")
-
-
-def _sums_bytes(sums: Sums) -> bytes:
-    return b"".join(_u64(value) for value in sums)
+def _pack(sums: Sums) -> bytes:
+    try:
+        return _SUMS.pack(*sums)
+    except struct.error as exc:
+        raise ValueError(f"sums {sums} do not fit u64s") from exc
 
 
 def _add(left: Sums, right: Sums) -> Sums:
@@ -63,13 +65,15 @@ def _add(left: Sums, right: Sums) -> Sums:
 
 def leaf(ref: str, source: str, cents: int) -> Node:
     index = SOURCES.index(source)
+    if not 0 < cents <= U64_MAX:
+        raise ValueError(f"an event's cents are 1 to 2^64-1, not {cents}")
     id_hash = hashlib.sha256(ref.encode()).digest()
     sums: Sums = (cents if index == 0 else 0, cents if index == 1 else 0, cents if index == 2 else 0, 1)
-    return Node(hashlib.sha256(b"\x00" + id_hash + bytes([index]) + _u64(cents)).digest(), sums)
+    return Node(hashlib.sha256(b"\x00" + id_hash + _LEAF.pack(index, cents)).digest(), sums)
 
 
 def parent(left: Node, right: Node) -> Node:
-    digest = hashlib.sha256(b"\x01" + left.hash + _sums_bytes(left.sums) + right.hash + _sums_bytes(right.sums)).digest()
+    digest = hashlib.sha256(b"\x01" + left.hash + _pack(left.sums) + right.hash + _pack(right.sums)).digest()
     return Node(digest, _add(left.sums, right.sums))
 
 
@@ -91,18 +95,48 @@ def root(leaves: Sequence[Node]) -> Node:
     return levels(leaves)[-1][0]
 
 
-def proof(built: list[list[Node]], index: int) -> list[dict[str, object]]:
-    """The siblings of leaf `index`, from the leaf up (see the module doc)."""
-    if not 0 <= index < len(built[0]):
-        raise IndexError(f"no leaf {index} in a batch of {len(built[0])}")
+def sizes(count: int) -> list[int]:
+    """The length of every level of a tree of `count` leaves, leaves first."""
+    found = [count]
+    while found[-1] > 1:
+        found.append((found[-1] + 1) // 2)
+    return found
+
+
+def proof_from(node_at: Callable[[int, int], Node], count: int, index: int) -> list[dict[str, object]]:
+    """The siblings of leaf `index` in a tree of `count` leaves, from the
+    leaf up (see the module doc), reading node `i` of level `l` with
+    `node_at(l, i)`: a journal keeps only the upper levels and rebuilds the
+    leaf's block."""
+    if not 0 <= index < count:
+        raise IndexError(f"no leaf {index} in a batch of {count}")
     path: list[dict[str, object]] = []
-    for level in built[:-1]:
+    for level, size in enumerate(sizes(count)[:-1]):
         sibling = index ^ 1
-        if sibling < len(level):
-            node = level[sibling]
+        if sibling < size:
+            node = node_at(level, sibling)
             path.append({"side": "left" if sibling < index else "right", "hash": node.hash.hex(), "sums": list(node.sums)})
         index //= 2
     return path
+
+
+def proof(built: list[list[Node]], index: int) -> list[dict[str, object]]:
+    """The siblings of leaf `index` in the levels `built`."""
+    return proof_from(lambda level, i: built[level][i], len(built[0]), index)
+
+
+def encode(nodes: Sequence[Node]) -> bytes:
+    """Nodes as stored, `NODE_BYTES` each."""
+    return b"".join(node.hash + _pack(node.sums) for node in nodes)
+
+
+def decode(stored: bytes, index: int) -> Node:
+    """Node `index` of `encode`d nodes."""
+    start = index * NODE_BYTES
+    chunk = stored[start : start + NODE_BYTES]
+    if len(chunk) != NODE_BYTES:
+        raise IndexError(f"no node {index} in {len(stored) // NODE_BYTES} stored")
+    return Node(chunk[:32], _SUMS.unpack(chunk[32:]))
 
 
 def walk(start: Node, path: Sequence[dict[str, object]]) -> Node:
@@ -117,6 +151,6 @@ def walk(start: Node, path: Sequence[dict[str, object]]) -> Node:
                 raise ValueError("a step's sums are four integers")
             sibling = Node(sibling_hash, (sums[0], sums[1], sums[2], sums[3]))
             node = parent(sibling, node) if side == "left" else parent(node, sibling)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, struct.error) as exc:
             raise InvalidProof(f"malformed proof step {step!r}: {exc}") from exc
     return node

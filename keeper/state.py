@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -382,6 +384,37 @@ class RevenueTotals:
     @classmethod
     def decode(cls, raw: Any) -> RevenueTotals:
         return from_fields(cls, raw)
+
+
+REVENUE_BATCH_DISCRIMINATOR = hashlib.sha256(b"account:RevenueBatch").digest()[:8]
+_REVENUE_BATCH = struct.Struct("<8sQ32s4QQqQB")
+
+
+@dataclass(frozen=True)
+class RevenueBatch:
+    """A reported revenue batch: the root of its Merkle-sum tree and the
+    sums that root carries, as the program stored them. The program creates
+    the account itself (after its sequence checks), so the IDL does not list
+    it; its layout (README, "Proof of revenue") is read here."""
+
+    batch_seq: int
+    root: bytes
+    totals: RevenueTotals
+    events: int
+    reported_at: int
+    slot: int
+
+    @classmethod
+    def parse(cls, data: bytes) -> RevenueBatch:
+        if len(data) < _REVENUE_BATCH.size or data[:8] != REVENUE_BATCH_DISCRIMINATOR:
+            raise ValueError("not a RevenueBatch account")
+        _, seq, root, course_sale, subscription, other, total, events, reported_at, slot, _ = _REVENUE_BATCH.unpack_from(data)
+        return cls(seq, root, RevenueTotals(course_sale, subscription, other, total), events, reported_at, slot)
+
+    @property
+    def sums(self) -> tuple[int, int, int, int]:
+        """The root's sums, as `keeper.revenue_tree` orders them."""
+        return (self.totals.course_sale, self.totals.subscription, self.totals.other, self.events)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from solders.transaction import Transaction
 from spl.token.constants import ACCOUNT_LEN, MINT_LEN
 from xprocess import ProcessStarter
 
-from keeper import addresses
+from keeper import addresses, revenue_tree
 from keeper.client import Aistm7Client
 from keeper.deploy import Deployment, deploy, deploy_buyback
 from keeper.errors import ProgramFailure
@@ -215,6 +215,12 @@ def advance(rpc_url: str, seconds: int) -> None:
     """Move the local validator's clock forward (its `advanceClock` method)."""
     body = {"jsonrpc": "2.0", "id": 1, "method": "advanceClock", "params": [seconds]}
     assert "result" in httpx.post(rpc_url, json=body, timeout=60).json()
+
+
+def batch_root(*entries: tuple[str, int]) -> revenue_tree.Node:
+    """The root of a batch of (source, cents) events under fresh references."""
+    tag = os.urandom(4).hex()
+    return revenue_tree.root([revenue_tree.leaf(f"{tag}-{n}", source, cents) for n, (source, cents) in enumerate(entries)])
 
 
 async def expect_failure(name: str, pending: object) -> None:

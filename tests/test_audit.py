@@ -33,7 +33,7 @@ from keeper.client import Aistm7Client
 from keeper.deploy import deploy, deploy_buyback
 from keeper.state import TOKEN, BuybackParams, OracleParams, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-from tests.conftest import INITIAL_SUPPLY, PRIMARY_FEED, SOL, Roles, _fund, airdrop, aistm7, launch_validator, token_account
+from tests.conftest import INITIAL_SUPPLY, PRIMARY_FEED, SOL, Roles, _fund, airdrop, aistm7, batch_root, launch_validator, token_account
 from tests.test_buyback import USD_ZAR_FEED, advance
 
 ZAR = 100
@@ -97,7 +97,7 @@ async def _play(rpc_url: str, deployer: Keypair, roles: Roles) -> Scenario:
         await deploy_buyback(client, roles.admin, quote.pubkey(), BuybackParams(token_feed_id=PRIMARY_FEED, usd_zar_feed_id=USD_ZAR_FEED), council)
         await client.send([mint_to_ix(quote.pubkey(), addresses.quote_vault_pda(), payer, 10**12)])
         keeper = roles.keeper.pubkey()
-        await client.send([client.report_revenue_ix(keeper, 1, [("course_sale", 100_000 * ZAR)])], [roles.keeper])
+        await client.send([client.report_revenue_ix(keeper, 1, batch_root(("course_sale", 100_000 * ZAR)))], [roles.keeper])
         await prices(15_000_000)
         ix = client.execute_buy_order_ix(keeper, 1, quote.pubkey(), token_feed.pubkey(), fx_feed.pubkey())
         await client.send([ix], [roles.keeper])
@@ -118,7 +118,7 @@ async def _play(rpc_url: str, deployer: Keypair, roles: Roles) -> Scenario:
         await client.send([client.execute_proposal_ix(1, withdrawal, quote.pubkey())])
         await client.send([client.withdraw_unlocked_ix(leaver.pubkey(), mint, leaver_tokens)], [leaver])
 
-        await client.send([client.report_revenue_ix(keeper, 2, [("subscription", 5_000 * ZAR)])], [roles.keeper])
+        await client.send([client.report_revenue_ix(keeper, 2, batch_root(("subscription", 5_000 * ZAR)))], [roles.keeper])
         await prices(15_000_000)
         ix = client.execute_buy_order_ix(keeper, 2, quote.pubkey(), token_feed.pubkey(), fx_feed.pubkey())
         (opened,) = client.events((await client.send([ix], [roles.keeper])).logs)

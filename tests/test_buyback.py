@@ -20,7 +20,7 @@ from keeper.deploy import Deployment, deploy_buyback
 from keeper.money import DEFAULT_MAX_EVENT_CENTS
 from keeper.state import TOKEN, BuybackParams, SetCouncil, SetMaxSupply, Withdraw
 from keeper.token import create_mint_ixs, create_token_account_ixs, mint_to_ix
-from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, balance, expect_failure, token_account
+from tests.conftest import PRIMARY_FEED, ROOT, SOL, Roles, advance, airdrop, balance, batch_root, expect_failure, token_account
 
 USD_ZAR_FEED = bytes([0xC3]) * 32
 ZAR = 100
@@ -80,7 +80,7 @@ async def report(client: Aistm7Client, roles: Roles, cents: int, source: str = "
     found = await client.fetch_buyback()
     assert found is not None
     entries = [(source, min(MAX_EVENT, cents - start)) for start in range(0, cents, MAX_EVENT)]
-    ix = client.report_revenue_ix(roles.keeper.pubkey(), found.data.last_batch_seq + 1, entries)
+    ix = client.report_revenue_ix(roles.keeper.pubkey(), found.data.last_batch_seq + 1, batch_root(*entries))
     return await client.send([ix], [roles.keeper])
 
 
@@ -120,7 +120,7 @@ async def test_allocation_rows(client: Aistm7Client, roles: Roles, treasury: Tre
 
 async def test_batches_are_sequenced(client: Aistm7Client, roles: Roles, treasury: Treasury) -> None:
     last = (await client.fetch_buyback()).data.last_batch_seq  # type: ignore[union-attr]
-    entries = [("subscription", 9_900), ("other", 1)]
+    entries = batch_root(("subscription", 9_900), ("other", 1))
     await client.send([client.report_revenue_ix(roles.keeper.pubkey(), last + 1, entries)], [roles.keeper])
 
     await expect_failure("BatchAlreadyRecorded", client.send([client.report_revenue_ix(roles.keeper.pubkey(), last + 1, entries)], [roles.keeper]))

@@ -1,5 +1,5 @@
-"""The revenue journal over time: events the program refuses are quarantined
-and repaired by hand, batches fill up under a stream, confirmed events are
+"""The revenue journal over time: events the program would refuse are
+quarantined and repaired by hand, batches fill up under a stream, confirmed events are
 archived with a checksum, and a running keeper whose journal was lost
 recovers from a backup and the chain without pushing anything twice."""
 
@@ -16,6 +16,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from keeper import revenue_proof
 from keeper.client import Aistm7Client
 from keeper.jobs import push_revenue
 from keeper.journal import Journal, RevenueEvent
@@ -78,15 +79,15 @@ async def test_a_refused_event_is_quarantined_and_blocks_nothing_behind_it(chain
     seq_before, total_before = await on_chain(chain)
 
     assert await push(chain, journal, linger_secs=2) == 0, "just migrated: the backlog lingers"
-    # G-0..4 land; P goes alone (no batch total can hold it) and is refused;
-    # G-5..7, Q, G-8..9 are refused together, then sent one by one: Q alone is refused.
-    assert await push(chain, journal) == 6
+    # The program sees only a batch's sums, so the keeper holds P and Q back
+    # before the batch opens; the ten others land in one transaction.
+    assert await push(chain, journal) == 1
     seq, total = await on_chain(chain)
     assert total - total_before == sum(cents for _, _, cents in goods) == journal.totals()["confirmed"]
-    assert seq == seq_before + 6 == journal.last_confirmed_seq()
+    assert seq == seq_before + 1 == journal.last_confirmed_seq()
     held = journal.held()
     assert [(event.ref, event.amount_cents) for event in held] == [("P", POISON_CENTS), ("Q", too_large)]
-    assert all("RevenueEntryTooLarge" in event.reason for event in held)
+    assert all("above the program's per-event maximum" in event.reason for event in held)
     assert journal.totals()["quarantined_events"] == 2 and journal.totals()["backlog_events"] == 0
 
     # A later event is not held up by it.
@@ -95,8 +96,8 @@ async def test_a_refused_event_is_quarantined_and_blocks_nothing_behind_it(chain
     assert (await on_chain(chain))[1] - total == 500
 
     listed = aistm7("revenue", "show", "--quarantined", "--journal", str(path))
-    assert listed.returncode == 0 and "P  other" in listed.stdout and "RevenueEntryTooLarge" in listed.stdout
-    # Requeued, it is refused again (the program's maximum did not change) and held again.
+    assert listed.returncode == 0 and "P  other" in listed.stdout and "per-event maximum" in listed.stdout
+    # Requeued, it is held again (the program's maximum did not change).
     assert aistm7("revenue", "requeue", "P", "--journal", str(path)).returncode == 0
     assert journal.totals()["backlog_events"] == 1
     assert await push(chain, journal) == 0
@@ -121,18 +122,19 @@ async def test_a_refused_event_is_quarantined_and_blocks_nothing_behind_it(chain
     journal.close()
 
 
-async def test_a_steady_stream_fills_batches_before_they_are_sent(chain: Chain, tmp_path: Path) -> None:
+async def test_a_steady_stream_lingers_then_goes_in_one_transaction(chain: Chain, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite3")
     # This journal starts behind the chain the first test pushed to: it
-    # records those batches as chain-only entries first.
+    # records those batches from their accounts first.
     journal.add([RevenueEvent.checked(f"S-{n}", "other", "1.00") for n in range(5)])
     assert await push(chain, journal, linger_secs=30) == 0
     assert journal.totals()["backlog_events"] == 5, "a partial batch waits for the linger time"
     journal.add([RevenueEvent.checked(f"T-{n}", "other", "1.00") for n in range(40)])
-    assert await push(chain, journal, linger_secs=30) == 1, "a full batch goes at once"
-    assert journal.totals()["backlog_events"] == 13
     assert await push(chain, journal) == 1
     assert journal.totals()["backlog_events"] == 0
+    chain_only = [entry["ref"] for entry in journal.audit_trail() if entry["action"] == "chain_only"]
+    assert chain_only and all(ref.startswith("chain:") for ref in chain_only)
+    assert journal.totals()["confirmed"] == (await on_chain(chain))[1]
     journal.close()
 
 
@@ -141,7 +143,7 @@ def test_archive_moves_confirmed_events_with_a_checksum_and_keeps_totals(tmp_pat
     journal = Journal(path)
     journal.add([RevenueEvent.checked(f"A-{n}", "course_sale", f"{n}.50") for n in range(1, 51)])
     for seq in (1, 2):
-        batch = journal.open_batch(seq)
+        batch = journal.open_batch(seq, 32)
         assert batch is not None
         journal.confirm(batch, f"sig-{seq}")
     before = journal.totals()
@@ -166,6 +168,11 @@ def test_archive_moves_confirmed_events_with_a_checksum_and_keeps_totals(tmp_pat
     with pytest.raises(Exception, match="recorded as course_sale 750 cents"):
         journal.add([RevenueEvent.checked("A-7", "course_sale", "7.51")])
     assert aistm7("journal", "verify", "--offline", "--journal", str(path)).returncode == 0
+    # An archived event still has its proof: the batch's tree stays in the journal.
+    proved = aistm7("revenue", "prove", "A-40", "--journal", str(path))
+    assert proved.returncode == 0, proved.stderr
+    claim = revenue_proof.check(json.loads(proved.stdout))
+    assert (claim.batch_seq, claim.event["cents"], claim.root.sums) == (2, 4_050, (sum(n * 100 + 50 for n in range(33, 51)), 0, 0, 18))
 
     archive.write_text(archive.read_text().replace('"amount_cents": 150', '"amount_cents": 151'))
     tampered = aistm7("journal", "verify", "--offline", "--journal", str(path))
@@ -215,26 +222,42 @@ async def test_a_restored_pending_batch_is_checked_against_the_chain(chain: Chai
         "VALUES ('Y', 'other', 2000000000, '2026-11-30', '2026-11-30', '2026-11-30')"
     )
     batch = journal.open_batch(journal.last_confirmed_seq() + 1)
-    assert batch is not None and len(batch.entries) == 2
+    assert batch is not None and len(batch.ids) == 1 and [event.ref for event in journal.held()] == ["Y"]
     backup = tmp_path / "with-pending.sqlite3"
     assert aistm7("journal", "backup", str(backup), "--journal", str(path)).returncode == 0
 
-    # The batch is refused; X lands alone as that batch number, Y is held.
     assert await push(chain, journal) == 1
     seq, total = await on_chain(chain)
-    assert seq == batch.seq and [event.ref for event in journal.held()] == ["Y"]
+    assert seq == batch.seq
     # A second pusher on the same journal is refused while one runs.
     with journal.push_lock():
         second = aistm7("revenue", "push", "--rpc-url", chain.rpc_url, "--keypair", str(chain.keeper_file), "--journal", str(path))
     assert second.returncode == 1 and "another process is pushing" in second.stderr
 
-    # Restored, the journal's pending batch [X, Y] is not what the chain's batch carried:
-    # it is released, X is recovered from the chain, Y is refused and held again.
+    # Restored, the pending batch [X] is on-chain with its root: confirmed, not sent again.
     assert aistm7("journal", "restore", str(backup), "--journal", str(path)).returncode == 0
     assert await push(chain, journal) == 0
     assert await on_chain(chain) == (seq, total), "nothing pushed twice"
-    assert journal.totals()["confirmed"] == total and [event.ref for event in journal.held()] == ["Y"]
-    assert [entry["ref"] for entry in journal.audit_trail() if entry["action"] == "recovered"] == ["X"]
+    assert journal.totals()["confirmed"] == total and journal.last_confirmed_seq() == seq
+
+    # Backed up with [X2] pending as the next batch; the live journal then
+    # sent [X2, X3] under that number (as another sender would have).
+    journal.add([RevenueEvent.checked("X2", "other", "2.00")])
+    pending = journal.open_batch(seq + 1)
+    assert pending is not None
+    assert aistm7("journal", "backup", str(tmp_path / "x2.sqlite3"), "--journal", str(path)).returncode == 0
+    journal.release(pending)
+    journal.add([RevenueEvent.checked("X3", "other", "3.00")])
+    assert await push(chain, journal) == 1
+    landed = await on_chain(chain)
+    # Restored, [X2] is not what the chain's batch holds: it is released and
+    # the batch recovered from its account; X2 may be on-chain, so it is held.
+    assert aistm7("journal", "restore", str(tmp_path / "x2.sqlite3"), "--journal", str(path)).returncode == 0
+    assert await push(chain, journal) == 0
+    assert await on_chain(chain) == landed, "nothing pushed twice"
+    assert journal.totals()["confirmed"] == landed[1]
+    assert [event.ref for event in journal.held()] == ["Y", "X2"]
+    assert [entry["ref"] for entry in journal.audit_trail() if entry["action"] == "chain_only"][-1] == f"chain:{seq + 1}:other"
     journal.close()
 
 
@@ -303,10 +326,11 @@ async def test_a_lost_journal_is_restored_from_a_backup_and_the_chain(chain: Cha
     trail = trail[max(n for n, entry in enumerate(trail) if entry["action"] == "restored"):]
     recovered = [entry["ref"] for entry in trail if entry["action"] == "recovered"]
     chain_only = [entry for entry in trail if entry["action"] == "chain_only"]
-    assert recovered == ["B-1", "B-2"], "the backup's unpushed events are the ones the chain has"
-    assert sorted(entry["detail"].split(" on-chain")[0] for entry in chain_only) == [
-        "course_sale 111 cents", "course_sale 211 cents", "course_sale 311 cents",
-    ], "the events only the lost journal had are named"
+    assert recovered == ["B-1", "B-2"], "the backup's unpushed events are the ones the chain's batch holds"
+    cents = [int(entry["detail"].split(" ")[1]) for entry in chain_only]
+    assert all(entry["detail"].startswith("course_sale") for entry in chain_only) and sum(cents) == 633, (
+        "what only the lost journal had is recorded from the batch accounts"
+    )
     assert journal.totals()["confirmed"] == (await on_chain(chain))[1]
     journal.close()
     shown = aistm7("journal", "trail", "--journal", str(path))
@@ -339,11 +363,18 @@ async def test_health_names_each_way_the_keeper_is_not_doing_its_job(chain: Chai
         await asyncio.sleep(1.2)
         failing = await judge(journal, scheduler, client, policy)
         assert [reason for reason in failing.reasons if f"batch {batch.seq} has been failing" in reason]
-        journal.quarantine(batch, "the program refused it: RevenueEntryTooLarge")
+        journal.release(batch)
+        journal.db.execute(  # an older keeper's event above the program's maximum: held at the next batch
+            "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at) "
+            "VALUES ('H-2', 'other', 2000000000, '2026-11-30', '2026-11-30', '2026-11-30')"
+        )
+        assert (reopened := journal.open_batch(batch.seq)) is not None
+        journal.release(reopened)
         await asyncio.sleep(1.2)
         held = await judge(journal, scheduler, client, policy)
         assert [reason for reason in held.reasons if "1 quarantined events" in reason]
         journal.void("H-1", "test")
+        journal.void("H-2", "test")
 
         # A journal ahead of the chain: the chain was reset under it.
         journal.db.execute(

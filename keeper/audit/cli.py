@@ -4,6 +4,7 @@ without the keeper or its journal."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Awaitable, Callable, Optional, TypeVar
@@ -12,9 +13,11 @@ import typer
 from rich.console import Console
 from solders.keypair import Keypair
 
-from keeper import retry
+from keeper import retry, revenue_proof
+from keeper import revenue_tree as tree
 from keeper.audit import history as history_module
 from keeper.audit import report as report_module
+from keeper.audit import revenue_roots
 from keeper.audit import show as show_module
 from keeper.audit import snapshot as snapshot_module
 from keeper.audit.history import KINDS, History, HistoryEvent
@@ -22,6 +25,7 @@ from keeper.audit.snapshot import Snapshot
 from keeper.audit.verify import Finding, check
 from keeper.cli_common import AsJson, RpcUrl, with_client
 from keeper.client import Aistm7Client
+from keeper.journal import JournalUnavailable
 
 T = TypeVar("T")
 
@@ -131,16 +135,31 @@ async def _snapshot_and_history(client: Aistm7Client, with_history: bool) -> tup
 def audit_verify(
     rpc_url: str = RpcUrl,
     no_history: bool = typer.Option(False, "--no-history", help="Skip the checks against the event history."),
+    journal: Optional[Path] = typer.Option(
+        None,
+        "--journal",
+        help="Instead, rebuild every revenue batch's Merkle-sum tree from this journal (or archive .jsonl) "
+        "and compare root and sums with the program's batch accounts, naming each batch and event that differ.",
+    ),
     as_json: bool = AsJson,
 ) -> None:
     """Recompute the invariants from raw accounts, token balances and the event
     history. Exits 1 naming each violated invariant, 0 when none is."""
+    if journal is not None:
+        if not journal.is_file():
+            typer.echo(f"{journal}: no such file", err=True)
+            raise typer.Exit(2)
+        try:
+            findings = _read(rpc_url, lambda client: revenue_roots.verify(client, journal))
+        except (revenue_roots.UnreadableArchive, JournalUnavailable) as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+    else:
 
-    async def read(client: Aistm7Client) -> tuple[Snapshot, History | None]:
-        return await _snapshot_and_history(client, not no_history)
+        async def read(client: Aistm7Client) -> tuple[Snapshot, History | None]:
+            return await _snapshot_and_history(client, not no_history)
 
-    snapshot, found = _read(rpc_url, read)
-    findings = list(check(snapshot, found))
+        findings = list(check(*_read(rpc_url, read)))
     if as_json:
         typer.echo(json.dumps([vars(f) for f in findings], indent=2))
     else:
@@ -150,6 +169,41 @@ def audit_verify(
     if violated:
         typer.echo(f"{len(violated)} invariant(s) violated: {', '.join(violated)}", err=True)
         raise typer.Exit(1)
+
+
+@audit_app.command("verify-proof")
+def audit_verify_proof(
+    proof_file: Path = typer.Argument(..., help="A proof from `aistm7 revenue prove` (JSON; - for stdin).", allow_dash=True),
+    rpc_url: str = RpcUrl,
+) -> None:
+    """Check a revenue proof with no journal: its event's leaf, walked up its
+    path, gives its root, and the program's account for its batch holds that
+    root and those sums. Exits 0 when the event is counted on-chain, 1 when
+    the proof does not hold (saying why), 2 when the file is unreadable."""
+    try:
+        text = sys.stdin.read() if str(proof_file) == "-" else proof_file.read_text()
+        doc = json.loads(text)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"{proof_file}: cannot read a JSON proof: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        claim = revenue_proof.check(doc)
+
+        async def read(client: Aistm7Client) -> None:
+            if claim.program_id != client.program_id:
+                raise tree.InvalidProof(f"the proof is for program {claim.program_id}, not {client.program_id}")
+            landed = (await client.fetch_revenue_batches([claim.batch_seq])).get(claim.batch_seq)
+            revenue_proof.on_chain(claim, landed)
+
+        _read(rpc_url, read)
+    except tree.InvalidProof as exc:
+        typer.echo(f"INVALID: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    event = claim.event
+    typer.echo(
+        f"VALID: {event['ref']} ({event['source']}, {event['cents']} cents) is counted in batch {claim.batch_seq} "
+        f"of {claim.program_id} (root {claim.root.hash.hex()}, {claim.root.sums[3]} events)"
+    )
 
 
 @audit_app.command("report")

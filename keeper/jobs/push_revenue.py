@@ -1,22 +1,27 @@
-"""Report journaled revenue on-chain, exactly once per cent.
+"""Report journaled revenue on-chain, exactly once per cent, in one
+transaction per push whatever the number of events.
 
-Before opening a new batch the job reconciles with the program: a pending
-batch whose sequence number the program already has is confirmed; one it does
-not have is re-sent as it is. Batches are only ever numbered last + 1 of the
-program's own sequence, so a batch can land at most once (a second send fails
-with `BatchAlreadyRecorded`). A journal behind the program (restored from a
-backup) is first brought up to it from the chain (`revenue_recovery`); a
-pending batch the chain has is confirmed only if the chain's batch carried
-exactly its entries.
+A push moves the backlog (up to `MAX_BATCH_EVENTS` events) into a batch:
+the journal writes the batch's Merkle-sum tree (`keeper.revenue_tree`),
+then `report_revenue` sends its root and sums, and the program keeps them
+in the batch's own account. Before opening a new batch the job reconciles
+with the program: a pending batch whose number the program already has is
+confirmed if that number's account holds its root, and released (its events
+back to the backlog) if another root landed there (the journal was restored
+under another sender); one the program does not have is re-sent as it is.
+Batches are only ever numbered last + 1 of the program's own sequence, so a
+batch can land at most once (a second send fails with
+`BatchAlreadyRecorded`). A journal behind the program (restored from a
+backup) is first brought up to it from the batch accounts
+(`revenue_recovery`).
 
-A batch the program refuses for its entries (`REFUSED_ENTRIES`) never
-landed: its events are sent again one per batch, and the one refused alone
-is quarantined, so it blocks nothing behind it. Any other failure (paused,
-unauthorized, RPC down) leaves the batch pending, to be retried, and shows
-in /health as a failing batch.
+The program sees only a batch's sums, so events it must refuse (above its
+per-event maximum) are quarantined by the journal before a batch opens. A
+batch the program refuses all the same (paused, unauthorized, totals that
+would overflow) stays pending, is retried, and shows in /health.
 
 Under a steady stream a batch waits up to `linger_secs` for the backlog to
-fill one (`MAX_BATCH_ENTRIES`), whichever comes first."""
+fill one, whichever comes first."""
 
 from __future__ import annotations
 
@@ -27,11 +32,9 @@ from loguru import logger
 from keeper.client import Aistm7Client
 from keeper.errors import ProgramFailure
 from keeper.jobs import JobResult
-from keeper.jobs.revenue_recovery import chain_batches, recover
-from keeper.journal import MAX_BATCH_ENTRIES, Batch, Journal
+from keeper.jobs.revenue_recovery import batch_signature, recover
+from keeper.journal import MAX_BATCH_EVENTS, Batch, Journal
 from keeper.journal.store import age_secs
-
-REFUSED_ENTRIES = frozenset({"RevenueEntryTooLarge", "MathOverflow", "InvalidRevenueBatch"})
 
 
 class JournalMismatch(RuntimeError):
@@ -46,7 +49,8 @@ async def _on_chain_seq(client: Aistm7Client) -> int:
 
 
 async def _send(client: Aistm7Client, batch: Batch, after_send: Callable[[], None] | None) -> str:
-    ix = client.report_revenue_ix(client.payer.pubkey(), batch.seq, batch.entries)
+    assert batch.root is not None, "batches this keeper opens have a tree"
+    ix = client.report_revenue_ix(client.payer.pubkey(), batch.seq, batch.root)
     result = await client.send([ix])
     if after_send is not None:
         after_send()
@@ -65,7 +69,7 @@ async def check_totals(client: Aistm7Client, journal: Journal) -> None:
 
 def _lingering(journal: Journal, linger_secs: float) -> bool:
     """The backlog is short of a full batch and younger than the linger time."""
-    if linger_secs <= 0 or journal.totals()["backlog_events"] >= MAX_BATCH_ENTRIES:
+    if linger_secs <= 0 or journal.totals()["backlog_events"] >= MAX_BATCH_EVENTS:
         return False
     age = age_secs(journal.oldest_backlog_recorded())
     return age is not None and age < linger_secs
@@ -84,11 +88,18 @@ async def run(
         return await _run(client, journal, after_send, linger_secs)
 
 
-async def _landed_as_sent(client: Aistm7Client, batch: Batch) -> bool:
-    """Whether the chain's batch `batch.seq` carried exactly `batch`'s entries
-    (not so when the journal was restored under a batch another sender landed)."""
-    (landed,) = await chain_batches(client, batch.seq - 1, batch.seq)
-    return landed.entries == batch.entries
+async def _settle_landed(client: Aistm7Client, journal: Journal, batch: Batch) -> None:
+    """Pending `batch`'s number is on-chain: confirm it if the chain holds its
+    root (a batch of schema 2 has none and landed as it was sent), else
+    release it for recovery."""
+    log = logger.bind(job="push_revenue")
+    landed = (await client.fetch_revenue_batches([batch.seq])).get(batch.seq)
+    if batch.root is None or (landed is not None and (landed.root, landed.sums) == (batch.root.hash, batch.root.sums)):
+        journal.confirm(batch, await batch_signature(client, batch.seq))
+        log.info("batch {} was already on-chain: confirmed", batch.seq)
+    else:
+        journal.release(batch)
+        log.warning("batch {} is on-chain with another root: recovering it from the chain", batch.seq)
 
 
 async def _run(
@@ -96,18 +107,14 @@ async def _run(
 ) -> JobResult:
     log = logger.bind(job="push_revenue")
     txs = 0
-    isolate = 0
-    """Events still to send one per batch, after a refused batch."""
     while True:
         on_chain = await _on_chain_seq(client)
         batch = journal.pending_batch()
         if batch is not None and batch.seq <= on_chain:
-            if await _landed_as_sent(client, batch):
-                journal.confirm(batch)
-                log.info("batch {} was already on-chain: confirmed", batch.seq)
-            else:
-                journal.release(batch)
-                log.warning("batch {} is on-chain with other entries: recovering it from the chain", batch.seq)
+            await _settle_landed(client, journal, batch)
+            continue
+        if batch is not None and batch.root is None:
+            journal.release(batch)  # a batch of schema 2 that never landed: re-batched with a tree
             continue
         if batch is not None and batch.seq != on_chain + 1:
             raise JournalMismatch(f"pending batch {batch.seq} does not follow on-chain batch {on_chain}")
@@ -121,9 +128,9 @@ async def _run(
             if confirmed < on_chain:
                 await recover(client, journal, confirmed, on_chain)
                 continue
-            if not isolate and _lingering(journal, linger_secs):
+            if _lingering(journal, linger_secs):
                 return JobResult(txs=txs)
-            batch = journal.open_batch(on_chain + 1, 1 if isolate else MAX_BATCH_ENTRIES)
+            batch = journal.open_batch(on_chain + 1)
             if batch is None:
                 await check_totals(client, journal)
                 return JobResult(txs=txs)
@@ -133,18 +140,7 @@ async def _run(
             if failure.name == "BatchAlreadyRecorded":
                 log.info("batch {} already recorded on-chain", batch.seq)
                 continue
-            if failure.name not in REFUSED_ENTRIES:
-                raise
-            if len(batch.entries) > 1:
-                journal.release(batch)
-                isolate = len(batch.entries)
-                log.warning("batch {} refused ({}): sending its {} events one by one", batch.seq, failure.name, isolate)
-            else:
-                refs = journal.quarantine(batch, f"the program refused it: {failure.name}")
-                isolate = max(isolate - 1, 0)
-                log.error("quarantined {!r}: the program refused it ({})", refs[0] if refs else None, failure.name)
-            continue
+            raise
         txs += 1
-        isolate = max(isolate - 1, 0)
         journal.confirm(batch, signature)
-        log.info("pushed batch {}: {} events, {} cents in {}", batch.seq, len(batch.entries), batch.total_cents, signature)
+        log.info("pushed batch {}: {} events, {} cents in {}", batch.seq, len(batch.ids), batch.total_cents, signature)

@@ -1,15 +1,10 @@
 """Bring a journal that is behind the chain (restored from a backup) up to
-the program's batch sequence, from the chain's own record.
-
-The report_revenue transactions of the missing batches are read back
-(`getSignaturesForAddress` on the buy-back account, then `getTransaction`)
-and their entries matched, in order, against the journal's backlog: batches
-take backlog events in journal order, so the backlog the backup held is what
-the next batches carried. A matched event is confirmed in its batch and is
-never pushed again. An entry with no journaled event is an event only the
-lost journal had: it is journaled as `chain:SEQ:INDEX` (source and cents as
-the chain has them), so totals agree with the program, and named in the
-audit trail and the log for the operator to reconcile with the provider."""
+the program's batch sequence, from the chain's own record: each missing
+batch's account holds its root and sums. `Journal.adopt` confirms the
+restored events that give that root, or records what only the chain has and
+holds the restored backlog for the operator (it may be on-chain already),
+so nothing is pushed twice; each step is in the journal's audit trail and
+the log."""
 
 from __future__ import annotations
 
@@ -18,28 +13,16 @@ from datetime import datetime, timezone
 
 from loguru import logger
 from solana.rpc.commitment import Confirmed
-from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from keeper import addresses, retry
+from keeper import revenue_tree as tree
 from keeper.client import Aistm7Client
 from keeper.journal import Journal
-from keeper.money import RECOVERED_PREFIX
-
-_PAGE = 1_000
-_SOURCE_NAMES = {"CourseSale": "course_sale", "Subscription": "subscription", "Other": "other"}
 
 
 class UnrecoverableGap(RuntimeError):
-    """Batches the chain has that the RPC no longer serves."""
-
-
-@dataclass(frozen=True)
-class ChainBatch:
-    seq: int
-    signature: str
-    block_time: int | None
-    entries: list[tuple[str, int]]
+    """Batches the chain counted that have no batch account to recover from."""
 
 
 @dataclass(frozen=True)
@@ -48,74 +31,69 @@ class Recovery:
     matched: list[str]
     """References the journal had, now confirmed in the batch that carried them."""
     chain_only: list[str]
-    """`chain:SEQ:INDEX` of the entries no journaled event matched."""
+    """`chain:SEQ:SOURCE` events standing for what only the chain has."""
+    held: list[str]
+    """Restored events quarantined because a batch's events could not be reproduced."""
 
 
-def _report_revenue(client: Aistm7Client, tx: VersionedTransaction) -> tuple[int, list[tuple[str, int]]] | None:
-    keys = tx.message.account_keys
-    for ix in tx.message.instructions:
-        if keys[ix.program_id_index] != client.program_id:
+async def batch_signature(client: Aistm7Client, seq: int) -> str | None:
+    """The transaction that reported batch `seq` (None when the RPC no longer
+    serves it): the successful one that touched the batch's account in the
+    slot the account records and called this program (anyone can send
+    lamports to the address, before or after)."""
+    landed = (await client.fetch_revenue_batches([seq])).get(seq)
+    if landed is None:
+        return None
+    address = addresses.revenue_batch_pda(seq, client.program_id)
+    page = await retry.read(
+        lambda: client.connection.get_signatures_for_address(address, limit=100, commitment=Confirmed),
+        "getSignaturesForAddress",
+    )
+    for item in page.value:
+        if item.err is not None or item.slot != landed.slot:
             continue
-        named = client.program.coder.instruction.parse(bytes(ix.data))
-        if named.name == "report_revenue":
-            entries = [(_SOURCE_NAMES[type(e.source).__name__], int(e.amount_cents)) for e in named.data.entries]
-            return int(named.data.batch_seq), entries
+        response = await retry.read(
+            lambda: client.connection.get_transaction(item.signature, "base64", Confirmed, 0),
+            f"getTransaction {item.signature}",
+        )
+        tx = None if response.value is None else response.value.transaction.transaction
+        if isinstance(tx, VersionedTransaction):
+            keys = tx.message.account_keys
+            if any(keys[ix.program_id_index] == client.program_id for ix in tx.message.instructions):
+                return str(item.signature)
     return None
-
-
-async def chain_batches(client: Aistm7Client, after: int, upto: int) -> list[ChainBatch]:
-    """Batches `after`+1 .. `upto` as the chain recorded them, in order."""
-    wanted = set(range(after + 1, upto + 1))
-    found: dict[int, ChainBatch] = {}
-    before: Signature | None = None
-    buyback = addresses.buyback_pda(client.program_id)
-    while wanted - found.keys():
-        page = (
-            await retry.read(
-                lambda: client.connection.get_signatures_for_address(buyback, before=before, limit=_PAGE, commitment=Confirmed),
-                "getSignaturesForAddress",
-            )
-        ).value
-        for item in page:
-            if item.err is not None:
-                continue
-            response = await retry.read(
-                lambda: client.connection.get_transaction(item.signature, "base64", Confirmed, 0),
-                f"getTransaction {item.signature}",
-            )
-            if response.value is None:
-                continue
-            tx = response.value.transaction.transaction
-            assert isinstance(tx, VersionedTransaction)
-            decoded = _report_revenue(client, tx)
-            if decoded is not None and decoded[0] in wanted:
-                found[decoded[0]] = ChainBatch(decoded[0], str(item.signature), item.block_time, decoded[1])
-        if len(page) < _PAGE or min(found, default=upto + 1) == after + 1:
-            break
-        before = page[-1].signature
-    missing = sorted(wanted - found.keys())
-    if missing:
-        raise UnrecoverableGap(f"batches {missing[0]}..{missing[-1]} are on-chain but the RPC no longer serves them")
-    return [found[seq] for seq in sorted(found)]
 
 
 async def recover(client: Aistm7Client, journal: Journal, confirmed: int, on_chain: int) -> Recovery:
     """Adopt batches `confirmed`+1 .. `on_chain` into the journal."""
     log = logger.bind(job="push_revenue")
     log.warning("the journal confirmed up to batch {}, the program has {}: recovering from the chain", confirmed, on_chain)
+    seqs = list(range(confirmed + 1, on_chain + 1))
+    found = await client.fetch_revenue_batches(seqs)
+    missing = [seq for seq in seqs if seq not in found]
+    if missing:
+        raise UnrecoverableGap(f"batches {missing[0]}..{missing[-1]} are counted on-chain but have no batch account")
     matched: list[str] = []
     chain_only: list[str] = []
-    for batch in await chain_batches(client, confirmed, on_chain):
-        when = None if batch.block_time is None else datetime.fromtimestamp(batch.block_time, timezone.utc).isoformat()
-        refs = journal.adopt(batch.seq, batch.signature, batch.entries, when)
-        for index, ((source, cents), ref) in enumerate(zip(batch.entries, refs)):
-            if ref is None:
-                chain_only.append(f"{RECOVERED_PREFIX}{batch.seq}:{index}")
-                log.warning(
-                    "batch {} entry {} ({} {} cents, {}) is on-chain but in no journaled event",
-                    batch.seq, index, source, cents, batch.signature,
-                )
-            else:
-                matched.append(ref)
-    log.warning("recovered {} batches: {} journaled events confirmed, {} chain-only entries", on_chain - confirmed, len(matched), len(chain_only))
-    return Recovery(on_chain - confirmed, matched, chain_only)
+    held: list[str] = []
+    for seq in seqs:
+        landed = found[seq]
+        signature = await batch_signature(client, seq)
+        when = datetime.fromtimestamp(landed.reported_at, timezone.utc).isoformat()
+        adoption = journal.adopt(seq, tree.Node(landed.root, landed.sums), signature, when)
+        if adoption.matched:
+            log.info("batch {}: {} restored events confirmed in it ({})", seq, len(adoption.matched), signature)
+        else:
+            log.warning(
+                "batch {} ({} events, {} cents, {}) carried events this journal never saw: recorded as {}; "
+                "{} restored events held for review",
+                seq, landed.events, landed.totals.total, signature, ", ".join(adoption.chain_only), len(adoption.held),
+            )
+        matched += adoption.matched
+        chain_only += adoption.chain_only
+        held += adoption.held
+    log.warning(
+        "recovered {} batches: {} journaled events confirmed, {} chain-only events, {} held",
+        len(seqs), len(matched), len(chain_only), len(held),
+    )
+    return Recovery(len(seqs), matched, chain_only, held)

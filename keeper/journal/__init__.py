@@ -4,7 +4,8 @@ reconciliation with the chain after a restore (`recovery`)."""
 
 from keeper.journal.schema import SOURCES
 from keeper.journal.store import (
-    MAX_BATCH_ENTRIES,
+    MAX_BATCH_EVENTS,
+    Adoption,
     Batch,
     BatchChanged,
     ConflictingDuplicate,
@@ -17,7 +18,8 @@ from keeper.journal.store import (
 )
 
 __all__ = [
-    "MAX_BATCH_ENTRIES",
+    "MAX_BATCH_EVENTS",
+    "Adoption",
     "SOURCES",
     "Batch",
     "BatchChanged",

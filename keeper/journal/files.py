@@ -1,8 +1,8 @@
 """The journal's files: archives of confirmed events, backups, restore, and
 the checks `aistm7 journal verify` runs on them.
 
-- An archive is JSON Lines (one confirmed event a line, with its batch and
-  signature) beside a `sha256sum`-format checksum file; the journal keeps
+- An archive is JSON Lines (one confirmed event a line, with its batch, its
+  leaf index in the batch's tree and the batch's signature) beside a `sha256sum`-format checksum file; the journal keeps
   the archive's checksum, counts and its events' references.
 - A backup is made with SQLite's online backup API, so it is consistent
   while the keeper writes, and is a single self-contained file (rollback
@@ -71,15 +71,16 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-ARCHIVE_CHUNK_BATCHES = 500
-"""Batches (up to 16,000 events) per archive file and per transaction, so
-the write lock is held for a fraction of a second at a time."""
+ARCHIVE_CHUNK_EVENTS = 200_000
+"""Events per archive file and per transaction (whole batches: at least
+one, then more while they fit), so the write lock is held for a second or
+two at a time."""
 
 
 def archive(journal: Journal, before: datetime, directory: Path | None = None) -> list[Archived]:
     """Move the events of batches confirmed before `before` to archive files
     in `directory` (default: `archive/` beside the journal), oldest batches
-    first, one file per `ARCHIVE_CHUNK_BATCHES`. Totals and references stay."""
+    first, one file per `ARCHIVE_CHUNK_EVENTS`. Totals and references stay."""
     cutoff = before.astimezone(timezone.utc).isoformat(timespec="microseconds")
     folder = directory or journal.path.parent / "archive"
     done = []
@@ -94,13 +95,19 @@ def _archive_chunk(journal: Journal, cutoff: str, folder: Path) -> Archived | No
     try:
         # Archives go in batch order: every batch up to the last archived one is done.
         after = db.execute("SELECT COALESCE(MAX(last_batch), 0) FROM archives").fetchone()[0]
-        seqs = [row[0] for row in db.execute(
-            "SELECT seq FROM batches WHERE seq > ? AND status = 'confirmed' AND COALESCE(confirmed_at, created_at) < ? "
-            "ORDER BY seq LIMIT ?",
-            (after, cutoff, ARCHIVE_CHUNK_BATCHES),
-        )]
+        seqs: list[int] = []
+        events = 0
+        for seq, count in db.execute(
+            "SELECT seq, COALESCE(events, (SELECT COUNT(*) FROM revenue WHERE batch_seq = seq)) FROM batches "
+            "WHERE seq > ? AND status = 'confirmed' AND COALESCE(confirmed_at, created_at) < ? ORDER BY seq",
+            (after, cutoff),
+        ):
+            if seqs and events + count > ARCHIVE_CHUNK_EVENTS:
+                break
+            seqs.append(seq)
+            events += count
         rows = [] if not seqs else db.execute(
-            "SELECT r.ref, r.source, r.amount_cents, r.received_at, r.batch_seq, b.signature FROM revenue r "
+            "SELECT r.ref, r.source, r.amount_cents, r.received_at, r.batch_seq, b.signature, r.leaf FROM revenue r "
             "JOIN batches b ON b.seq = r.batch_seq WHERE r.batch_seq BETWEEN ? AND ? AND r.state = 'confirmed' "
             "ORDER BY r.batch_seq, r.id",
             (seqs[0], seqs[-1]),
@@ -114,8 +121,11 @@ def _archive_chunk(journal: Journal, cutoff: str, folder: Path) -> Archived | No
         folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         with partial.open("w") as handle:
-            for ref, source, cents, received_at, seq, signature in rows:
-                line = {"ref": ref, "source": source, "amount_cents": cents, "received_at": received_at, "batch": seq, "signature": signature}
+            for ref, source, cents, received_at, seq, signature, leaf in rows:
+                line = {
+                    "ref": ref, "source": source, "amount_cents": cents, "received_at": received_at,
+                    "batch": seq, "leaf": leaf, "signature": signature,
+                }
                 handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -127,7 +137,8 @@ def _archive_chunk(journal: Journal, cutoff: str, folder: Path) -> Archived | No
             (str(path.resolve()), digest, len(rows), cents, seqs[-1], now_iso()),
         )
         db.executemany(
-            "INSERT INTO archived_refs (ref, source, amount_cents) VALUES (?, ?, ?)", [row[:3] for row in rows]
+            "INSERT INTO archived_refs (ref, source, amount_cents, batch_seq, leaf) VALUES (?, ?, ?, ?, ?)",
+            [(*row[:3], row[4], row[6]) for row in rows],
         )
         db.executemany("DELETE FROM revenue WHERE ref = ?", [(row[0],) for row in rows])
         journal.audit(db, "archived", None, f"{len(rows)} events, {cents} cents, batches {seqs[0]}..{seqs[-1]} -> {path}")
@@ -213,7 +224,7 @@ def _stage(source: Path, staged: Path) -> None:
 
 
 # Children after parents for inserts (revenue references batches); deletes go in reverse.
-_TABLES = ("batches", "revenue", "running_totals", "audit", "archives", "archived_refs", "meta")
+_TABLES = ("batches", "batch_levels", "revenue", "running_totals", "audit", "archives", "archived_refs", "meta")
 
 
 def _replace_contents(staged: Path, journal_path: Path, kept: Path) -> bool:

@@ -117,7 +117,31 @@ CREATE TABLE archives (
 );
 """
 
-MIGRATIONS = (_V1, _V2)
+_V3 = """
+ALTER TABLE batches ADD COLUMN root BLOB;
+ALTER TABLE batches ADD COLUMN events INTEGER;
+ALTER TABLE batches ADD COLUMN course_sale INTEGER;
+ALTER TABLE batches ADD COLUMN subscription INTEGER;
+ALTER TABLE batches ADD COLUMN other INTEGER;
+ALTER TABLE revenue ADD COLUMN leaf INTEGER;
+ALTER TABLE archived_refs ADD COLUMN batch_seq INTEGER;
+ALTER TABLE archived_refs ADD COLUMN leaf INTEGER;
+DROP INDEX revenue_by_batch;
+CREATE INDEX revenue_by_leaf ON revenue (batch_seq, leaf) WHERE batch_seq IS NOT NULL;
+CREATE TABLE batch_levels (
+    batch_seq INTEGER NOT NULL REFERENCES batches (seq) ON DELETE CASCADE,
+    level INTEGER NOT NULL,
+    nodes BLOB NOT NULL,
+    PRIMARY KEY (batch_seq, level)
+);
+"""
+"""Schema 3: a batch is the root of a Merkle-sum tree (`keeper.revenue_tree`).
+`batches.root` and the sums are what the program stored; `batch_levels`
+holds every level of the tree (`revenue_tree.encode`, level 0 the leaves)
+so a proof is read, not rebuilt, also for archived events; `leaf` is an
+event's index in its batch. Batches of schema 2 were reported entry by entry and have no root."""
+
+MIGRATIONS = (_V1, _V2, _V3)
 
 
 def migrate(db: sqlite3.Connection) -> None:

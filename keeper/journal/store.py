@@ -1,8 +1,9 @@
 """The keeper's durable journal of revenue (SQLite, WAL): the source of truth
 for revenue not yet reported on-chain, and the batches it was reported in.
 
-A batch is written here, with its events, before it is sent; it is marked
-confirmed once the program's `last_batch_seq` shows it. A crash at any point
+A batch is written here, with its events and the Merkle-sum tree it
+commits to (`keeper.revenue_tree`), before it is sent; it is marked
+confirmed once the program holds its root. A crash at any point
 leaves either backlog events (batched on the next run) or a pending batch
 (re-sent with the same sequence number, or confirmed if it landed), so no
 cent is lost or counted twice. An event the program refuses is quarantined:
@@ -21,10 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from keeper import revenue_tree as tree
 from keeper.journal.schema import COUNTED, SOURCES, migrate
 from keeper.money import (
     CURRENCY,
     DEFAULT_MAX_EVENT_CENTS,
+    PROGRAM_MAX_EVENT_CENTS,
     RECOVERED_PREFIX,
     InvalidRevenue,
     check_currency,
@@ -33,8 +36,9 @@ from keeper.money import (
     parse_amount,
 )
 
-MAX_BATCH_ENTRIES = 32
-U64_MAX = 2**64 - 1
+MAX_BATCH_EVENTS = 100_000
+"""Events per batch (one transaction whatever the number): building the tree
+of a full batch takes about half a second and some 50 MB."""
 I64_MAX = 2**63 - 1
 
 
@@ -78,6 +82,10 @@ class PushInProgress(Exception):
     """Another process is pushing from this journal."""
 
 
+class _LeftBacklog(Exception):
+    """An event read for a new batch left the backlog before it was written."""
+
+
 class NotRepairable(Exception):
     """A void or requeue of an event not in a state that allows it."""
 
@@ -111,12 +119,23 @@ class Batch:
     seq: int
     status: str
     ids: list[int]
-    entries: list[tuple[str, int]]
-    """(source, cents) in journal order."""
+    """Its events' ids, in leaf order."""
+    total_cents: int
+    root: tree.Node | None
+    """The root of its tree; None for a batch of schema 2 (reported entry by
+    entry, before batches had trees)."""
 
-    @property
-    def total_cents(self) -> int:
-        return sum(cents for _, cents in self.entries)
+
+@dataclass(frozen=True)
+class Adoption:
+    """What recording a batch found only on-chain did (`Journal.adopt`)."""
+
+    matched: list[str]
+    """References the journal had, now confirmed in the batch."""
+    chain_only: list[str]
+    """`chain:SEQ:SOURCE` events standing for what only the chain has."""
+    held: list[str]
+    """Restored events quarantined: they may be on-chain already."""
 
 
 @dataclass(frozen=True)
@@ -251,43 +270,87 @@ class Journal:
         return None if row is None else self._batch(row[0])
 
     def _batch(self, seq: int) -> Batch:
-        status = self.db.execute("SELECT status FROM batches WHERE seq = ?", (seq,)).fetchone()[0]
-        rows = self.db.execute(
-            "SELECT id, source, amount_cents FROM revenue WHERE batch_seq = ? ORDER BY id", (seq,)
-        ).fetchall()
-        return Batch(seq, status, [row[0] for row in rows], [(source, cents) for _, source, cents in rows])
+        status, total, root, *sums = self.db.execute(
+            "SELECT status, total_cents, root, course_sale, subscription, other, events FROM batches WHERE seq = ?", (seq,)
+        ).fetchone()
+        ids = [row[0] for row in self.db.execute("SELECT id FROM revenue WHERE batch_seq = ? ORDER BY id", (seq,))]
+        return Batch(seq, status, ids, total, None if root is None else tree.Node(root, tuple(sums)))
 
-    def open_batch(self, seq: int, limit: int = MAX_BATCH_ENTRIES) -> Batch | None:
+    def open_batch(self, seq: int, limit: int = MAX_BATCH_EVENTS) -> Batch | None:
         """Move up to `limit` backlog events into a new pending batch `seq`
-        (None when there is nothing to push); a batch's total stays within
-        SQLite's integers. An event no instruction can carry (an amount
-        outside 1..2^64-1, left by an older keeper) is quarantined here."""
-        with self._transaction() as db:
-            rows = db.execute(
-                "SELECT id, ref, amount_cents FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT ?", (limit,)
+        with its tree (None when there is nothing to push); a batch's total
+        stays within SQLite's integers. An event the program would refuse
+        (above its per-event maximum: it sees only the batch's sums, so the
+        keeper applies the rule; or left by an older keeper with an amount
+        no instruction can carry) is quarantined here. The tree is built
+        outside the write lock; events voided meanwhile make it start over."""
+        while True:
+            rows = self.current().execute(
+                "SELECT id, ref, source, amount_cents FROM revenue WHERE state = 'backlog' ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
-            ids: list[int] = []
+            taken: list[tuple[int, str, str, int]] = []
+            refused: list[tuple[int, str, object]] = []
             total = 0
-            for id_, ref, cents in rows:
-                if not (isinstance(cents, int) and 0 < cents <= U64_MAX):
-                    self._hold(db, id_, ref, "quarantined", f"amount {cents!r} cents cannot be reported", "keeper")
+            for id_, ref, source, cents in rows:
+                if not (isinstance(cents, int) and 0 < cents <= PROGRAM_MAX_EVENT_CENTS):
+                    refused.append((id_, ref, cents))
                     continue
-                if ids and total + cents > I64_MAX:
+                if taken and total + cents > I64_MAX:
                     break
-                ids.append(id_)
+                taken.append((id_, ref, source, cents))
                 total += cents
-            if not ids:
+            if refused:
+                self._refuse(refused)
+            if not taken:
                 return None
-            marks = ",".join("?" * len(ids))
-            db.execute(
-                "INSERT INTO batches (seq, status, total_cents, created_at) VALUES (?, 'pending', ?, ?)",
-                (seq, min(total, I64_MAX), now_iso()),
-            )
-            db.execute(
-                f"UPDATE revenue SET batch_seq = ?, state = 'pending', state_at = ? WHERE id IN ({marks})",
-                [seq, now_iso(), *ids],
-            )
-        return self._batch(seq)
+            built = tree.levels([tree.leaf(ref, source, cents) for _, ref, source, cents in taken])
+            if self._write_batch(seq, taken, built):
+                return self._batch(seq)
+
+    def _refuse(self, refused: Sequence[tuple[int, str, object]]) -> None:
+        reason = f"above the program's per-event maximum of {PROGRAM_MAX_EVENT_CENTS} cents: it cannot be reported"
+        with self._transaction() as db:
+            for id_, ref, cents in refused:
+                if db.execute("SELECT 1 FROM revenue WHERE id = ? AND state = 'backlog'", (id_,)).fetchone():
+                    self._hold(db, id_, ref, "quarantined", f"amount {cents!r} cents is {reason}", "keeper")
+
+    def _write_batch(self, seq: int, taken: Sequence[tuple[int, str, str, int]], built: list[list[tree.Node]]) -> bool:
+        """Write batch `seq` of `taken` with its tree; False (nothing written)
+        when one of them left the backlog since it was read."""
+        stamp = now_iso()
+        try:
+            with self._transaction() as db:
+                self._insert_tree(db, seq, built, stamp)
+                moved = db.executemany(
+                    "UPDATE revenue SET batch_seq = ?, state = 'pending', state_at = ?, leaf = ? "
+                    "WHERE id = ? AND state = 'backlog'",
+                    [(seq, stamp, leaf, id_) for leaf, (id_, _, _, _) in enumerate(taken)],
+                ).rowcount
+                if moved != len(taken):
+                    raise _LeftBacklog
+        except _LeftBacklog:
+            return False
+        return True
+
+    @staticmethod
+    def _insert_tree(
+        db: sqlite3.Connection,
+        seq: int,
+        built: list[list[tree.Node]],
+        created_at: str,
+        status: str = "pending",
+        signature: str | None = None,
+    ) -> None:
+        root = built[-1][0]
+        db.execute(
+            "INSERT INTO batches (seq, status, total_cents, created_at, signature, confirmed_at, "
+            "root, course_sale, subscription, other, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, status, sum(root.sums[:3]), created_at, signature, None if status == "pending" else now_iso(), root.hash, *root.sums),
+        )
+        db.executemany(
+            "INSERT INTO batch_levels (batch_seq, level, nodes) VALUES (?, ?, ?)",
+            [(seq, level, tree.encode(nodes)) for level, nodes in enumerate(built)],
+        )
 
     def _check_pending(self, db: sqlite3.Connection, batch: Batch) -> None:
         ids = [row[0] for row in db.execute(
@@ -317,26 +380,14 @@ class Journal:
         with self._transaction() as db:
             self._check_pending(db, batch)
             db.execute(
-                "UPDATE revenue SET batch_seq = NULL, state = 'backlog', state_at = ? WHERE batch_seq = ?",
+                "UPDATE revenue SET batch_seq = NULL, leaf = NULL, state = 'backlog', state_at = ? WHERE batch_seq = ?",
                 (now_iso(), seq),
             )
             db.execute("DELETE FROM batches WHERE seq = ? AND status = 'pending'", (seq,))
 
-    def quarantine(self, batch: Batch, reason: str) -> list[str]:
-        """Hold every event of the refused pending `batch` out of batches,
-        with `reason`; returns their references."""
-        seq = batch.seq
-        with self._transaction() as db:
-            self._check_pending(db, batch)
-            rows = db.execute("SELECT id, ref FROM revenue WHERE batch_seq = ?", (seq,)).fetchall()
-            for id_, ref in rows:
-                self._hold(db, id_, ref, "quarantined", reason, "keeper")
-            db.execute("DELETE FROM batches WHERE seq = ? AND status = 'pending'", (seq,))
-        return [ref for _, ref in rows]
-
     def _hold(self, db: sqlite3.Connection, id_: int, ref: str, state: str, reason: str, actor: str) -> None:
         db.execute(
-            "UPDATE revenue SET state = ?, batch_seq = NULL, note = ?, state_at = ? WHERE id = ?",
+            "UPDATE revenue SET state = ?, batch_seq = NULL, leaf = NULL, note = ?, state_at = ? WHERE id = ?",
             (state, reason, now_iso(), id_),
         )
         self.audit(db, state, ref, reason, actor)
@@ -368,48 +419,61 @@ class Journal:
             raise NotRepairable(f"cannot {verb} {ref!r}: it is {row[1]} (only {' or '.join(states)})")
         return int(row[0])
 
-    def adopt(self, seq: int, signature: str, entries: Sequence[tuple[str, int]], when: str | None) -> list[str | None]:
-        """Record batch `seq`, found on-chain but not in this journal, as
-        confirmed: each entry takes the next backlog event with its source
-        and amount among those a restored backup held (`mark_restored`),
-        else becomes a `chain:SEQ:INDEX` event. Returns
-        the matched reference, or None, per entry."""
-        refs: list[str | None] = []
+    def adopt(self, seq: int, root: tree.Node, signature: str | None, when: str | None) -> Adoption:
+        """Record batch `seq`, found on-chain (its root and sums) but not in
+        this journal, as confirmed. Batches take backlog events in journal
+        order, so what a batch carried from a restored backup
+        (`mark_restored`) is that backup's first backlog events: when the
+        first `events` of them give the chain's root, they are confirmed in
+        it, with its tree. Otherwise the batch carried events this journal
+        never saw: it is recorded with one `chain:SEQ:SOURCE` event per
+        source (its sums as the chain has them, so totals agree), and the
+        restored backlog is quarantined, since any of it may be on-chain
+        already: the operator voids what the provider confirms was counted
+        and requeues the rest. Nothing is pushed twice."""
+        stamp = when or now_iso()
         with self._transaction() as db:
-            # Only a restored backup's events can be what the chain carried:
-            # any other journal's events are new, whatever their amounts.
             bound = db.execute("SELECT value FROM meta WHERE key = 'restored_max_id'").fetchone()
-            upto = 0 if bound is None else int(bound[0])
-            db.execute(
-                "INSERT INTO batches (seq, status, total_cents, created_at, signature, confirmed_at) "
-                "VALUES (?, 'confirmed', ?, ?, ?, ?)",
-                (seq, sum(cents for _, cents in entries), when or now_iso(), signature, now_iso()),
-            )
-            after = 0
-            for index, (source, cents) in enumerate(entries):
-                row = db.execute(
-                    "SELECT id, ref FROM revenue WHERE state = 'backlog' AND id > ? AND id <= ? "
-                    "AND source = ? AND amount_cents = ? ORDER BY id LIMIT 1",
-                    (after, upto, source, cents),
-                ).fetchone()
-                if row is not None:
-                    after, ref = row
-                    db.execute(
-                        "UPDATE revenue SET batch_seq = ?, state = 'confirmed', state_at = ? WHERE id = ?",
-                        (seq, now_iso(), after),
+            restored = db.execute(
+                "SELECT id, ref, source, amount_cents FROM revenue WHERE state = 'backlog' AND id <= ? ORDER BY id LIMIT ?",
+                (0 if bound is None else int(bound[0]), root.sums[3]),
+            ).fetchall()
+            if len(restored) == root.sums[3]:
+                built = tree.levels([tree.leaf(ref, source, cents) for _, ref, source, cents in restored])
+                if built[-1][0] == root:
+                    self._insert_tree(db, seq, built, stamp, "confirmed", signature)
+                    db.executemany(
+                        "UPDATE revenue SET batch_seq = ?, state = 'confirmed', state_at = ?, leaf = ? WHERE id = ?",
+                        [(seq, now_iso(), leaf, id_) for leaf, (id_, _, _, _) in enumerate(restored)],
                     )
-                    self.audit(db, "recovered", ref, f"on-chain in batch {seq} ({signature})")
-                    refs.append(ref)
+                    for _, ref, _, _ in restored:
+                        self.audit(db, "recovered", ref, f"on-chain in batch {seq} ({signature})")
+                    return Adoption([ref for _, ref, _, _ in restored], [], [])
+            db.execute(
+                "INSERT INTO batches (seq, status, total_cents, created_at, signature, confirmed_at, "
+                "root, course_sale, subscription, other, events) VALUES (?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, sum(root.sums[:3]), stamp, signature, now_iso(), root.hash, *root.sums),
+            )
+            chain_only = []
+            for source, cents in zip(SOURCES, root.sums[:3]):
+                if not cents:
                     continue
-                ref = f"{RECOVERED_PREFIX}{seq}:{index}"
+                ref = f"{RECOVERED_PREFIX}{seq}:{source}"
                 db.execute(
                     "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at, batch_seq, state, note) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, 'confirmed', ?)",
-                    (ref, source, cents, when or now_iso(), now_iso(), now_iso(), seq, "only on-chain"),
+                    (ref, source, cents, stamp, now_iso(), now_iso(), seq, "only on-chain"),
                 )
                 self.audit(db, "chain_only", ref, f"{source} {cents} cents on-chain in batch {seq} ({signature}), in no journaled event")
-                refs.append(None)
-        return refs
+                chain_only.append(ref)
+            held = db.execute(
+                "SELECT id, ref FROM revenue WHERE state = 'backlog' AND id <= ? ORDER BY id",
+                (0 if bound is None else int(bound[0]),),
+            ).fetchall()
+            reason = f"may be on-chain in batch {seq}, whose events this journal cannot reproduce: void it if counted, else requeue"
+            for id_, ref in held:
+                self._hold(db, id_, ref, "quarantined", reason, "keeper")
+        return Adoption([], chain_only, [ref for _, ref in held])
 
     def mark_restored(self) -> None:
         """Note that this file is a restored backup: only events it holds

@@ -27,6 +27,9 @@ pub const SEED_CHARGE: &[u8] = b"charge";
 /// A wallet's link to an off-chain user: `[SEED_LINK, wallet]`.
 pub const SEED_LINK: &[u8] = b"link";
 
+/// One account per reported revenue batch: `[SEED_REVENUE_BATCH, batch_seq as u64 LE]`.
+pub const SEED_REVENUE_BATCH: &[u8] = b"revenue_batch";
+
 /// Room in the fee schedule, and the longest service name in bytes.
 pub const MAX_SERVICES: usize = 32;
 pub const MAX_SERVICE_NAME_LEN: usize = 32;
@@ -87,9 +90,8 @@ pub const PROPOSAL_EXECUTION_WINDOW_SECS: i64 = 14 * SECONDS_PER_DAY;
 /// Two feeds are compared only when their publish times are this close.
 pub const MAX_FEED_SKEW_SECS: i64 = 10;
 
-/// Revenue entries per `report_revenue` batch, and council seats.
-pub const MAX_REVENUE_ENTRIES: usize = 32;
-/// The largest single revenue entry, ZAR cents (10,000,000 ZAR): a journal
-/// holding a larger one (a typo, a poisoned webhook) cannot push it.
+/// The largest single revenue entry, ZAR cents (10,000,000 ZAR): a batch
+/// whose total exceeds its events times this cannot be reported.
 pub const MAX_REVENUE_ENTRY_CENTS: u64 = 10_000_000 * 100;
+/// Council seats.
 pub const MAX_COUNCIL: usize = 10;

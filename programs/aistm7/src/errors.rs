@@ -98,7 +98,7 @@ pub enum Aistm7Error {
     BatchAlreadyRecorded,
     #[msg("Revenue batch sequence skips a number")]
     BatchSequenceGap,
-    #[msg("A revenue batch needs 1 to 32 entries")]
+    #[msg("A revenue batch needs a root, at least one event and at least a cent per event")]
     InvalidRevenueBatch,
     #[msg("The allocation is below the minimum buy-order size")]
     AllocationBelowMinimum,
@@ -172,6 +172,6 @@ pub enum Aistm7Error {
     LoneFeedDiverges,
     #[msg("The wallet has locked tokens, or unlocking ones still in their cooldown")]
     WalletHasLockedTokens,
-    #[msg("A revenue entry is above the per-entry maximum (10,000,000 ZAR)")]
+    #[msg("A revenue batch totals more than its events at the per-entry maximum (10,000,000 ZAR) each")]
     RevenueEntryTooLarge,
 }

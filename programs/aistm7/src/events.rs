@@ -208,7 +208,10 @@ pub struct BuybackInitialized {
 #[event]
 pub struct RevenueReported {
     pub batch_seq: u64,
-    pub entries: u32,
+    /// The batch's account, holding its root for good.
+    pub account: Pubkey,
+    pub root: [u8; 32],
+    pub events: u64,
     /// ZAR cents in this batch, per source.
     pub batch: RevenueTotals,
     /// ZAR cents reported so far.

@@ -16,7 +16,7 @@ pub mod state;
 pub mod vault;
 
 pub use instructions::*;
-use state::{AccessResult, ProposalAction, RevenueEntry};
+use state::{AccessResult, BatchCommitment, ProposalAction};
 
 declare_id!("666imxNugJ7XZpnhx46AUV4VTTFaitYTep6MwV7XYySM");
 
@@ -131,8 +131,8 @@ pub mod aistm7 {
         admin::initialize_buyback::handler(ctx, args)
     }
 
-    pub fn report_revenue(ctx: Context<ReportRevenue>, batch_seq: u64, entries: Vec<RevenueEntry>) -> Result<()> {
-        keeper::report_revenue::handler(ctx, batch_seq, entries)
+    pub fn report_revenue(ctx: Context<ReportRevenue>, batch_seq: u64, batch: BatchCommitment) -> Result<()> {
+        keeper::report_revenue::handler(ctx, batch_seq, batch)
     }
 
     pub fn execute_buy_order(ctx: Context<ExecuteBuyOrder>) -> Result<()> {

@@ -4,7 +4,7 @@ use aistm7::{
     errors::Aistm7Error,
     events::{BuyOrderClosed, BuyOrderFilled, BuyOrderOpened, ProposalApproved, RevenueReported},
     instruction,
-    state::{BuyOrder, BuybackParams, OrderStatus, Proposal, ProposalAction, ProposalStatus, QuoteRate, RevenueEntry, RevenueSource},
+    state::{BuyOrder, BuybackParams, OrderStatus, Proposal, ProposalAction, ProposalStatus, QuoteRate, BatchCommitment, RevenueBatch},
 };
 use aistm7_tests::buyback_env::*;
 use aistm7_tests::*;
@@ -47,32 +47,57 @@ async fn allocation_rows_hold() {
 async fn revenue_batches_are_sequenced_and_checked() {
     let mut t = treasury().await;
     let keeper = t.keys[2].insecure_clone();
-    let entries = vec![
-        RevenueEntry { source: RevenueSource::CourseSale, amount_cents: 149_900 },
-        RevenueEntry { source: RevenueSource::Subscription, amount_cents: 9_900 },
-        RevenueEntry { source: RevenueSource::Other, amount_cents: 1 },
-    ];
-    let logs = t.env.send(&[t.report_ix(&keeper.pubkey(), 1, entries.clone())], &[&keeper]).await.unwrap();
+    let batch = commitment(149_900, 9_900, 1, 3);
+    let logs = t.env.send(&[t.report_ix(&keeper.pubkey(), 1, batch)], &[&keeper]).await.unwrap();
     let reported = &events::<RevenueReported>(&logs)[0];
-    assert_eq!((reported.batch_seq, reported.entries, reported.totals.total), (1, 3, 159_801));
+    assert_eq!((reported.batch_seq, reported.events, reported.totals.total), (1, 3, 159_801));
+    assert_eq!((reported.account, reported.root), (batch_pda(1), batch.root));
+    let stored: RevenueBatch = t.env.account(&batch_pda(1)).await.unwrap();
+    assert_eq!((stored.batch_seq, stored.root, stored.events, stored.totals.total), (1, batch.root, 3, 159_801));
+    assert_eq!((stored.totals.course_sale, stored.totals.subscription, stored.totals.other), (149_900, 9_900, 1));
 
-    let again = t.env.send(&[t.report_ix(&keeper.pubkey(), 1, entries.clone())], &[&keeper]).await;
-    assert_custom_error(again, Aistm7Error::BatchAlreadyRecorded.into());
-    let gap = t.env.send(&[t.report_ix(&keeper.pubkey(), 3, entries.clone())], &[&keeper]).await;
-    assert_custom_error(gap, Aistm7Error::BatchSequenceGap.into());
-    let zero = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: 0 }];
-    assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, zero)], &[&keeper]).await, Aistm7Error::ZeroAmount.into());
-    assert_custom_error(t.env.send(&[t.report_ix(&keeper.pubkey(), 2, vec![])], &[&keeper]).await, Aistm7Error::InvalidRevenueBatch.into());
-    let too_large = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: MAX_REVENUE_ENTRY_CENTS + 1 }];
-    assert_custom_error(
-        t.env.send(&[t.report_ix(&keeper.pubkey(), 2, too_large)], &[&keeper]).await,
-        Aistm7Error::RevenueEntryTooLarge.into(),
-    );
+    let again = t.report_ix(&keeper.pubkey(), 1, batch);
+    assert_custom_error(t.env.send(&[again], &[&keeper]).await, Aistm7Error::BatchAlreadyRecorded.into());
+    let gap = t.report_ix(&keeper.pubkey(), 3, batch);
+    assert_custom_error(t.env.send(&[gap], &[&keeper]).await, Aistm7Error::BatchSequenceGap.into());
+    let refused = [
+        (commitment(100, 0, 0, 0), Aistm7Error::InvalidRevenueBatch),
+        (BatchCommitment { root: [0; 32], ..batch }, Aistm7Error::InvalidRevenueBatch),
+        (commitment(2, 0, 0, 3), Aistm7Error::InvalidRevenueBatch),
+        (commitment(MAX_REVENUE_ENTRY_CENTS, 0, 1, 1), Aistm7Error::RevenueEntryTooLarge),
+        (commitment(u64::MAX, 1, 0, u64::MAX), Aistm7Error::MathOverflow),
+    ];
+    for (bad, error) in refused {
+        let ix = t.report_ix(&keeper.pubkey(), 2, bad);
+        assert_custom_error(t.env.send(&[ix], &[&keeper]).await, error.into());
+    }
     let admin = t.keys[0].insecure_clone();
-    assert_custom_error(t.env.send(&[t.report_ix(&admin.pubkey(), 2, entries)], &[&admin]).await, Aistm7Error::Unauthorized.into());
+    let stranger = t.report_ix(&admin.pubkey(), 2, batch);
+    assert_custom_error(t.env.send(&[stranger], &[&admin]).await, Aistm7Error::Unauthorized.into());
+    // Another batch's address cannot stand in for this one's.
+    let mut swapped = t.report_ix(&keeper.pubkey(), 2, batch);
+    swapped.accounts[3].pubkey = batch_pda(3);
+    assert_custom_error(t.env.send(&[swapped], &[&keeper]).await, anchor_lang::error::ErrorCode::ConstraintSeeds.into());
 
     let b = t.buyback().await;
     assert_eq!((b.last_batch_seq, b.revenue.course_sale, b.revenue.subscription, b.revenue.other, b.revenue.total), (1, 149_900, 9_900, 1, 159_801));
+}
+
+#[tokio::test]
+async fn lamports_sent_to_the_next_batch_address_do_not_block_reporting() {
+    let mut t = treasury().await;
+    let keeper = t.keys[2].insecure_clone();
+    // Anyone can send lamports to a PDA: an attacker funds the next batches'
+    // addresses, one with less than the rent, one with more.
+    t.env.fund(&batch_pda(1), 1_000_000).await;
+    t.env.fund(&batch_pda(2), 10_000_000).await;
+    for seq in 1..=3 {
+        let ix = t.report_ix(&keeper.pubkey(), seq, commitment(100, 0, 0, 1));
+        t.env.send(&[ix], &[&keeper]).await.expect("reported despite the lamports");
+        let stored: RevenueBatch = t.env.account(&batch_pda(seq)).await.unwrap();
+        assert_eq!(stored.batch_seq, seq);
+    }
+    assert_eq!(t.buyback().await.revenue.total, 300);
 }
 
 #[tokio::test]

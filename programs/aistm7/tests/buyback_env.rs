@@ -4,11 +4,11 @@
 use aistm7::{
     accounts,
     constants::{
-        MAX_REVENUE_ENTRY_CENTS, SEED_BUYBACK, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_PROPOSAL,
+        MAX_REVENUE_ENTRY_CENTS, SEED_BUYBACK, SEED_REVENUE_BATCH, SEED_BUYBACK_VAULT, SEED_ORDER, SEED_ORDER_ESCROW, SEED_PROPOSAL,
         SEED_QUOTE_VAULT,
     },
     instruction,
-    state::{Buyback, BuybackParams, ProposalAction, QuoteRate, RevenueEntry, RevenueSource},
+    state::{BatchCommitment, Buyback, BuybackParams, ProposalAction, QuoteRate},
     InitializeBuybackArgs,
 };
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
@@ -94,6 +94,17 @@ pub async fn treasury_with(params: BuybackParams) -> Treasury {
     t
 }
 
+/// The account of revenue batch `batch_seq`.
+pub fn batch_pda(batch_seq: u64) -> Pubkey {
+    pda(&[SEED_REVENUE_BATCH, &batch_seq.to_le_bytes()])
+}
+
+/// A batch of `events` events with these sums (the program never sees the
+/// events, so any non-zero root stands for them).
+pub fn commitment(course_sale: u64, subscription: u64, other: u64, events: u64) -> BatchCommitment {
+    BatchCommitment { root: [0xAB; 32], course_sale, subscription, other, events }
+}
+
 impl Treasury {
     pub async fn set_prices(&mut self, token: i64, usd_zar: i64) {
         let now = self.env.clock().await.unix_timestamp;
@@ -102,22 +113,25 @@ impl Treasury {
         self.env.write_price(&fx_feed, price_args(USD_ZAR_FEED, usd_zar, now)).await;
     }
 
-    pub fn report_ix(&self, signer: &Pubkey, batch_seq: u64, entries: Vec<RevenueEntry>) -> Instruction {
+    pub fn report_ix(&self, signer: &Pubkey, batch_seq: u64, batch: BatchCommitment) -> Instruction {
         ix(
             aistm7::ID,
-            accounts::ReportRevenue { keeper: *signer, config: config_pda(), buyback: pda(&[SEED_BUYBACK]) },
-            instruction::ReportRevenue { batch_seq, entries },
+            accounts::ReportRevenue {
+                keeper: *signer,
+                config: config_pda(),
+                buyback: pda(&[SEED_BUYBACK]),
+                revenue_batch: batch_pda(batch_seq),
+                system_program: anchor_lang::system_program::ID,
+            },
+            instruction::ReportRevenue { batch_seq, batch },
         )
     }
 
-    /// Report `cents` of course sales in one batch, in entries of at most the program's maximum.
+    /// Report `cents` of course sales in one batch, as events of at most the program's maximum.
     pub async fn report(&mut self, cents: u64) {
         let keeper = self.keys[2].insecure_clone();
-        let entries = (0..cents.div_ceil(MAX_REVENUE_ENTRY_CENTS))
-            .map(|i| (cents - i * MAX_REVENUE_ENTRY_CENTS).min(MAX_REVENUE_ENTRY_CENTS))
-            .map(|amount_cents| RevenueEntry { source: RevenueSource::CourseSale, amount_cents })
-            .collect();
-        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, entries);
+        let batch = commitment(cents, 0, 0, cents.div_ceil(MAX_REVENUE_ENTRY_CENTS));
+        let ix = self.report_ix(&keeper.pubkey(), self.next_batch, batch);
         self.env.send(&[ix], &[&keeper]).await.expect("report");
         self.next_batch += 1;
     }

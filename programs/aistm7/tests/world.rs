@@ -7,7 +7,7 @@ use aistm7::{
     accounts,
     constants::{SEED_FEE_DELEGATE, SEED_LINK, SEED_QUOTE_VAULT},
     instruction,
-    state::{ProposalAction, RevenueEntry, RevenueSource},
+    state::ProposalAction,
     SetRequirementParamsArgs, SetTokenParamsArgs,
 };
 use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction};
@@ -110,7 +110,7 @@ impl World {
         let (w, own, dest) = (self.wallet.pubkey(), self.wallet_token, self.destination);
         let wallet = &self.wallet;
         let execute = t.execute_ix().await;
-        let revenue = vec![RevenueEntry { source: RevenueSource::Other, amount_cents: ZAR }];
+        let revenue = commitment(0, 0, ZAR, 1);
         vec![
             Case::new("refresh_requirement", refresh_ix(&t.token_feed.pubkey(), Some(t.fx_feed.pubkey())), &[]),
             Case::new("verify_access", verify_access_ix(&w), &[]),

@@ -4,7 +4,7 @@ use crate::constants::MAX_COUNCIL;
 use crate::errors::Aistm7Error;
 use crate::math::BPS_DENOMINATOR;
 use crate::oracle::OraclePrice;
-use crate::state::spend_daily;
+use crate::state::{spend_daily, RevenueTotals};
 
 /// How ZAR converts to quote units.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -13,43 +13,6 @@ pub enum QuoteRate {
     FixedZar { quote_units_per_zar: u64 },
     /// The quote is a USD stablecoin: ZAR converts at the USD/ZAR Pyth feed.
     UsdViaPyth,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum RevenueSource {
-    CourseSale,
-    Subscription,
-    Other,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub struct RevenueEntry {
-    pub source: RevenueSource,
-    /// ZAR cents, > 0.
-    pub amount_cents: u64,
-}
-
-/// Revenue reported so far, ZAR cents.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
-pub struct RevenueTotals {
-    pub course_sale: u64,
-    pub subscription: u64,
-    pub other: u64,
-    pub total: u64,
-}
-
-impl RevenueTotals {
-    pub fn add(&mut self, entry: &RevenueEntry) -> Result<()> {
-        require!(entry.amount_cents > 0, Aistm7Error::ZeroAmount);
-        let bucket = match entry.source {
-            RevenueSource::CourseSale => &mut self.course_sale,
-            RevenueSource::Subscription => &mut self.subscription,
-            RevenueSource::Other => &mut self.other,
-        };
-        *bucket = bucket.checked_add(entry.amount_cents).ok_or(Aistm7Error::MathOverflow)?;
-        self.total = self.total.checked_add(entry.amount_cents).ok_or(Aistm7Error::MathOverflow)?;
-        Ok(())
-    }
 }
 
 /// Everything an auditor needs without an off-chain database. Average price

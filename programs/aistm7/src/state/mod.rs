@@ -5,6 +5,7 @@ pub mod daily_budget;
 pub mod fee_schedule;
 pub mod proposal;
 pub mod requirement;
+pub mod revenue_batch;
 pub mod token_params;
 pub mod wallet_link;
 
@@ -15,5 +16,6 @@ pub use daily_budget::*;
 pub use fee_schedule::*;
 pub use proposal::*;
 pub use requirement::*;
+pub use revenue_batch::*;
 pub use token_params::*;
 pub use wallet_link::*;
