@@ -35,10 +35,12 @@ from solders.keypair import Keypair
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.push_revenue import SECRET, free_port, setup_chain, wait_http  # noqa: E402
+from bench.revenue import SECRET, free_port, setup_chain, wait_http  # noqa: E402
 from keeper.client import Aistm7Client  # noqa: E402
 from keeper.health import HealthPolicy  # noqa: E402
+from keeper.daemon import WRITER_BUSY_TIMEOUT_SECS  # noqa: E402
 from keeper.http_api import make_app  # noqa: E402
+from keeper.journal.group_commit import GroupCommit  # noqa: E402
 from keeper.journal import Journal  # noqa: E402
 from keeper.journal.store import now_iso  # noqa: E402
 from keeper.metrics import KeeperMetrics  # noqa: E402
@@ -84,13 +86,15 @@ async def timed(call: Callable[[], Awaitable[httpx.Response]], count: int = SAMP
     return percentiles(samples)
 
 
-async def serve(journal: Journal, rpc_url: str, port: int) -> web.AppRunner:
+async def serve(journal: Journal, rpc_url: str, port: int) -> tuple[web.AppRunner, GroupCommit]:
     client = Aistm7Client.connect(rpc_url, Keypair())
-    app = make_app(journal, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, None, client, HealthPolicy())
+    writer = GroupCommit(journal.path, busy_timeout_secs=WRITER_BUSY_TIMEOUT_SECS)
+    writer.start()
+    app = make_app(journal, writer, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, None, client, HealthPolicy())
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
+    return runner, writer
 
 
 def delivery(ref: str, n: int) -> tuple[bytes, dict[str, str]]:
@@ -104,7 +108,7 @@ async def endpoint_latency(rpc_url: str, workdir: Path, rows: int) -> dict[str, 
         fill(path, rows)
     journal = Journal(path)
     port = free_port()
-    runner = await serve(journal, rpc_url, port)
+    runner, writer = await serve(journal, rpc_url, port)
     out: dict[str, tuple[float, float]] = {}
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
@@ -131,6 +135,7 @@ async def endpoint_latency(rpc_url: str, workdir: Path, rows: int) -> dict[str, 
             await scraper
     finally:
         await runner.cleanup()
+        writer.close()
         journal.close()
     return out
 
@@ -141,7 +146,7 @@ async def hung_health(workdir: Path) -> tuple[float, float]:
     sock.listen(512)
     journal = Journal(workdir / "journal-hung.sqlite3")
     port = free_port()
-    runner = await serve(journal, f"http://127.0.0.1:{sock.getsockname()[1]}", port)
+    runner, writer = await serve(journal, f"http://127.0.0.1:{sock.getsockname()[1]}", port)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             samples = []
@@ -152,6 +157,7 @@ async def hung_health(workdir: Path) -> tuple[float, float]:
                 assert response.status_code == 503
     finally:
         await runner.cleanup()
+        writer.close()
         journal.close()
         sock.close()
     return statistics.median(samples) * 1000, max(samples) * 1000

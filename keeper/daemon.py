@@ -17,6 +17,7 @@ from solders.pubkey import Pubkey
 from keeper.jobs import cranks, push_revenue
 from keeper.jobs.price_alerts import PriceAlerts
 from keeper.journal import Journal
+from keeper.journal.group_commit import GroupCommit
 from keeper.metrics import KeeperMetrics
 from keeper.scheduler import Scheduler
 from keeper.health import HealthPolicy
@@ -26,6 +27,11 @@ from keeper.webhook import DEFAULT_TOLERANCE_SECS
 
 
 JOURNAL_BUSY_TIMEOUT_SECS = 0.25
+"""How long the event loop's own journal writes (the push job) wait for
+another process's write lock."""
+WRITER_BUSY_TIMEOUT_SECS = 1.0
+"""How long a group of webhook events waits for the write lock (a push or
+an archive holding it) before its requests are answered 503 journal_busy."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ async def run(settings: DaemonSettings) -> None:
     # Writes wait briefly for another process's write lock; the HTTP API then
     # answers 503 journal_busy, so the event loop (and /health) never stalls.
     journal = Journal(settings.journal, busy_timeout_secs=JOURNAL_BUSY_TIMEOUT_SECS)
+    writer = GroupCommit(settings.journal, busy_timeout_secs=WRITER_BUSY_TIMEOUT_SECS)
+    writer.start()
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
     scheduler.add(
@@ -95,6 +103,7 @@ async def run(settings: DaemonSettings) -> None:
 
     app = make_app(
         journal,
+        writer,
         metrics,
         scheduler,
         settings.webhook_secret,
@@ -123,6 +132,7 @@ async def run(settings: DaemonSettings) -> None:
     finally:
         await scheduler.shutdown()
         await runner.cleanup()
+        writer.close()
         await client.close()
         journal.close()
         log.info("stopped")

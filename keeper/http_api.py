@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from keeper.client import Aistm7Client
 from keeper.health import HealthPolicy, judge
 from keeper.journal import ConflictingDuplicate, Journal, JournalUnavailable
+from keeper.journal.group_commit import GroupCommit
 from keeper.journal.store import age_secs
 from keeper.metrics import KeeperMetrics
 from keeper.money import DEFAULT_MAX_EVENT_CENTS, InvalidRevenue
@@ -72,6 +73,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def make_app(
     journal: Journal,
+    writer: GroupCommit,
     metrics: KeeperMetrics,
     scheduler: Scheduler,
     secret: bytes | None,
@@ -102,14 +104,14 @@ def make_app(
             metrics.revenue_received.labels("invalid").inc()
             return error("invalid_revenue", str(exc), 400)
         try:
-            added, _ = journal.add([event])
+            added = await writer.add(event)
         except ConflictingDuplicate as conflict:
             metrics.revenue_received.labels("conflict").inc()
             stored = {"source": conflict.source, "amount_cents": conflict.amount_cents}
             return error("conflicting_duplicate", str(conflict), 409, ref=event.ref, stored=stored)
         outcome = "recorded" if added else "duplicate"
         metrics.revenue_received.labels(outcome).inc()
-        log.bind(ref=event.ref, cents=event.amount_cents, source=event.source).info(
+        log.bind(ref=event.ref, cents=event.amount_cents, source=event.source).debug(
             "revenue {} {}: {} cents ({})", event.ref, outcome, event.amount_cents, event.source
         )
         return web.json_response({"ref": event.ref, "status": outcome}, status=201 if added else 200)

@@ -33,9 +33,10 @@ from typer.testing import CliRunner
 from keeper import log
 from keeper.cli import app as cli_app
 from keeper.client import Aistm7Client
-from keeper.daemon import JOURNAL_BUSY_TIMEOUT_SECS
+from keeper.daemon import JOURNAL_BUSY_TIMEOUT_SECS, WRITER_BUSY_TIMEOUT_SECS
 from keeper.health import HealthPolicy
 from keeper.http_api import make_app
+from keeper.journal.group_commit import GroupCommit
 from keeper.journal import Journal
 from keeper.metrics import KeeperMetrics
 from keeper.money import InvalidRevenue, parse_amount
@@ -75,8 +76,10 @@ def served(hung_rpc: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
     async def main() -> None:
         journal = Journal(journal_path, busy_timeout_secs=JOURNAL_BUSY_TIMEOUT_SECS)
+        writer = GroupCommit(journal_path, busy_timeout_secs=WRITER_BUSY_TIMEOUT_SECS)
+        writer.start()
         client = Aistm7Client.connect(hung_rpc, Keypair())
-        app = make_app(journal, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, TRIGGER_TOKEN, client, HealthPolicy())
+        app = make_app(journal, writer, KeeperMetrics(), Scheduler(KeeperMetrics()), SECRET, TRIGGER_TOKEN, client, HealthPolicy())
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -84,6 +87,7 @@ def served(hung_rpc: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         ready.set()
         await stop[0].wait()
         await runner.cleanup()
+        writer.close()
         journal.close()
 
     loop = asyncio.new_event_loop()

@@ -237,33 +237,44 @@ class Journal:
         )
 
     def add(self, events: Iterable[RevenueEvent]) -> tuple[int, int]:
-        """Record events; a reference already present with the same source
-        and amount is a duplicate and changes nothing. Returns (added,
-        duplicates). A reference present with another source or amount
-        raises `ConflictingDuplicate` and records none of `events`."""
+        """Record events, all or none; a reference already present with the
+        same source and amount is a duplicate and changes nothing. Returns
+        (added, duplicates). A reference present with another source or
+        amount raises `ConflictingDuplicate` and records none of `events`."""
         added = duplicates = 0
         recorded = now_iso()
         with self._transaction() as db:
             for event in events:
-                archived = db.execute(
-                    "SELECT source, amount_cents FROM archived_refs WHERE ref = ?", (event.ref,)
-                ).fetchone()
-                if archived is None:
-                    cursor = db.execute(
-                        "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
-                        (event.ref, event.source, event.amount_cents, event.received_at, recorded, recorded),
-                    )
-                    if cursor.rowcount:
-                        added += 1
-                        continue
-                source, cents = archived or db.execute(
-                    "SELECT source, amount_cents FROM revenue WHERE ref = ?", (event.ref,)
-                ).fetchone()
-                if (source, cents) != (event.source, event.amount_cents):
-                    raise ConflictingDuplicate(event.ref, source, cents)
-                duplicates += 1
+                outcome = self._add_one(db, event, recorded)
+                if isinstance(outcome, ConflictingDuplicate):
+                    raise outcome
+                added += outcome
+                duplicates += not outcome
         return added, duplicates
+
+    def add_each(self, events: Sequence[RevenueEvent]) -> list[bool | ConflictingDuplicate]:
+        """Record events in one transaction, each on its own: per event, True
+        (added), False (a duplicate) or the `ConflictingDuplicate` it is
+        (recorded nothing); the others are recorded all the same."""
+        recorded = now_iso()
+        with self._transaction() as db:
+            return [self._add_one(db, event, recorded) for event in events]
+
+    @staticmethod
+    def _add_one(db: sqlite3.Connection, event: RevenueEvent, recorded: str) -> bool | ConflictingDuplicate:
+        archived = db.execute("SELECT source, amount_cents FROM archived_refs WHERE ref = ?", (event.ref,)).fetchone()
+        if archived is None:
+            cursor = db.execute(
+                "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
+                (event.ref, event.source, event.amount_cents, event.received_at, recorded, recorded),
+            )
+            if cursor.rowcount:
+                return True
+        source, cents = archived or db.execute("SELECT source, amount_cents FROM revenue WHERE ref = ?", (event.ref,)).fetchone()
+        if (source, cents) != (event.source, event.amount_cents):
+            return ConflictingDuplicate(event.ref, source, cents)
+        return False
 
     def pending_batch(self) -> Batch | None:
         row = self.current().execute("SELECT seq FROM batches WHERE status = 'pending' ORDER BY seq LIMIT 1").fetchone()
