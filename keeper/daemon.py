@@ -27,8 +27,10 @@ from keeper.webhook import DEFAULT_TOLERANCE_SECS
 
 
 JOURNAL_BUSY_TIMEOUT_SECS = 0.25
-"""How long the event loop's own journal writes (the push job) wait for
-another process's write lock."""
+"""How long the event loop's journal waits for another process's write lock."""
+PUSH_BUSY_TIMEOUT_SECS = 5.0
+"""How long the push job (in a worker thread) waits for the write lock held
+by a group of webhooks or an archive."""
 WRITER_BUSY_TIMEOUT_SECS = 1.0
 """How long a group of webhook events waits for the write lock (a push or
 an archive holding it) before its requests are answered 503 journal_busy."""
@@ -67,16 +69,18 @@ async def run(settings: DaemonSettings) -> None:
     log = logger.bind(job="daemon")
     keypair = load_keypair(settings.keypair)
     client = Aistm7Client.connect(settings.rpc_url, keypair, priority_fee=settings.priority_fee)
-    # Writes wait briefly for another process's write lock; the HTTP API then
-    # answers 503 journal_busy, so the event loop (and /health) never stalls.
+    # Three connections, so the event loop never waits on SQLite: the loop's
+    # reads (health, metrics, status), webhooks through the group writer's
+    # thread, and the push job's, used from a worker thread.
     journal = Journal(settings.journal, busy_timeout_secs=JOURNAL_BUSY_TIMEOUT_SECS)
     writer = GroupCommit(settings.journal, busy_timeout_secs=WRITER_BUSY_TIMEOUT_SECS)
     writer.start()
+    pusher = Journal(settings.journal, busy_timeout_secs=PUSH_BUSY_TIMEOUT_SECS)
     metrics = KeeperMetrics()
     scheduler = Scheduler(metrics)
     scheduler.add(
         "push_revenue",
-        lambda: push_revenue.run(client, journal, linger_secs=settings.push_linger_secs),
+        lambda: push_revenue.run(client, pusher, linger_secs=settings.push_linger_secs),
         settings.push_interval_secs,
     )
     scheduler.add("close_expired_orders", lambda: cranks.close_expired_orders(client), settings.close_interval_secs)
@@ -134,5 +138,6 @@ async def run(settings: DaemonSettings) -> None:
         await runner.cleanup()
         writer.close()
         await client.close()
+        pusher.close()
         journal.close()
         log.info("stopped")

@@ -11,9 +11,12 @@ revenue").
      "path": [{"side": "left"|"right", "hash": hex, "sums": [4 ints]}, ...],
      "root": {"hash": hex, "sums": [course_sale, subscription, other, events]}}
 
-Checking it: the leaf of `event`, walked up `path`, gives `root`; and the
+Checking it: the leaf of `event`, walked up `path`, gives `root`; the
+path's steps are those of `leaf_index` in a tree of `leaf_count` (the root's
+event count) leaves, so a proof also fixes the event's position; and the
 account `batch_account`, the PDA `["revenue_batch", batch_seq as u64 LE]` of
-the program, owned by it, holds that root hash and those sums."""
+the program, owned by it, holds that root hash and those sums. `signature`
+is for people to look the transaction up; nothing depends on it."""
 
 from __future__ import annotations
 
@@ -70,15 +73,28 @@ class Claim:
     event: dict[str, Any]
 
 
+def _sides(index: int, count: int) -> list[str]:
+    """The side of each sibling on the path of leaf `index` of `count`."""
+    sides = []
+    for size in tree.sizes(count)[:-1]:
+        if index ^ 1 < size:
+            sides.append("left" if index & 1 else "right")
+        index //= 2
+    return sides
+
+
 def check(doc: Any) -> Claim:
-    """The claim of proof `doc` once its path leads from its event to its
-    root; `InvalidProof` says what does not hold."""
+    """The claim of proof `doc` once its path leads from its event, at its
+    position, to its root; `InvalidProof` says what does not hold."""
     try:
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != tree.VERSION:
-            raise ValueError(f"not an {FORMAT} document of version {tree.VERSION}")
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or type(doc.get("version")) is not int:
+            raise ValueError(f"not an {FORMAT} document")
+        if doc["version"] != tree.VERSION:
+            raise ValueError(f"version {doc['version']}: this checker reads version {tree.VERSION}")
         event, root, seq = doc["event"], doc["root"], doc["batch_seq"]
-        if type(seq) is not int or seq < 1:
-            raise ValueError("batch_seq is a positive integer")
+        index, count = doc["leaf_index"], doc["leaf_count"]
+        if not all(type(v) is int for v in (seq, index, count)) or not (0 < seq <= tree.U64_MAX and 0 <= index < count):
+            raise ValueError("batch_seq is 1 to 2^64-1 and leaf_index 0 to leaf_count-1")
         if not isinstance(event, dict) or type(event.get("cents")) is not int or not isinstance(event.get("ref"), str):
             raise ValueError("event is {ref, source, cents}")
         if event.get("source") not in tree.SOURCES:
@@ -86,11 +102,15 @@ def check(doc: Any) -> Claim:
         sums = root["sums"]
         if not isinstance(sums, list) or len(sums) != 4 or not all(type(v) is int for v in sums):
             raise ValueError("root sums are four integers")
-        claimed = tree.Node(bytes.fromhex(root["hash"]), (sums[0], sums[1], sums[2], sums[3]))
+        if sums[3] != count:
+            raise ValueError(f"leaf_count {count} is not the root's {sums[3]} events")
+        claimed = tree.Node(tree.hash_from_hex(root["hash"]), (sums[0], sums[1], sums[2], sums[3]))
         program_id = Pubkey.from_string(doc["program_id"])
+        if doc["batch_account"] != str(addresses.revenue_batch_pda(seq, program_id)):
+            raise ValueError(f"batch_account is not batch {seq}'s account of {program_id}")
         path = doc["path"]
-        if not isinstance(path, list):
-            raise ValueError("path is a list of steps")
+        if not isinstance(path, list) or [step.get("side") if isinstance(step, dict) else None for step in path] != _sides(index, count):
+            raise ValueError(f"the path's steps are not those of leaf {index} of {count}")
         start = tree.leaf(event["ref"], event["source"], event["cents"])
     except (KeyError, TypeError, ValueError) as exc:
         raise tree.InvalidProof(f"malformed proof: {exc}") from exc

@@ -139,14 +139,21 @@ def decode(stored: bytes, index: int) -> Node:
     return Node(chunk[:32], _SUMS.unpack(chunk[32:]))
 
 
+def hash_from_hex(text: object) -> bytes:
+    """A 32-byte hash from exactly 64 hex digits."""
+    if not isinstance(text, str) or len(text) != 64:
+        raise ValueError("a hash is 64 hex digits")
+    return bytes.fromhex(text)
+
+
 def walk(start: Node, path: Sequence[dict[str, object]]) -> Node:
     """The root `path` leads to from `start`; `InvalidProof` when malformed."""
     node = start
     for step in path:
         try:
-            side, sibling_hash, sums = step["side"], bytes.fromhex(str(step["hash"])), step["sums"]
-            if side not in ("left", "right") or len(sibling_hash) != 32:
-                raise ValueError("a step has a side (left or right) and a 32-byte hash")
+            side, sibling_hash, sums = step["side"], hash_from_hex(step["hash"]), step["sums"]
+            if side not in ("left", "right"):
+                raise ValueError("a step's side is left or right")
             if not isinstance(sums, list) or len(sums) != 4 or not all(type(v) is int for v in sums):
                 raise ValueError("a step's sums are four integers")
             sibling = Node(sibling_hash, (sums[0], sums[1], sums[2], sums[3]))

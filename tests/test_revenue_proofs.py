@@ -123,16 +123,29 @@ def test_a_changed_or_moved_proof_fails(chain: Chain, pushed: Path, tmp_path: Pa
 
     # A proof that claims a root of its own making: it walks, but the chain holds another.
     forged_leaf = tree.leaf(event["ref"], event["source"], event["cents"] * 10)
-    forged = {**doc, "event": {**event, "cents": event["cents"] * 10}, "path": [], "root": {"hash": forged_leaf.hash.hex(), "sums": list(forged_leaf.sums)}}
+    forged = {
+        **doc, "event": {**event, "cents": event["cents"] * 10}, "path": [], "leaf_index": 0, "leaf_count": 1,
+        "root": {"hash": forged_leaf.hash.hex(), "sums": list(forged_leaf.sums)},
+    }
     code, output = verify_proof(chain, forged, tmp_path)
     assert code == 1 and "on-chain has root" in output
 
-    for broken in ({"format": "something"}, {**doc, "path": "up"}, {**doc, "root": {"hash": "zz", "sums": [1]}}):
+    # The path fixes the event's position: the same steps claimed for another leaf fail.
+    path = list(doc["path"])  # type: ignore[call-overload]
+    flipped = [{**step, "side": "right" if step["side"] == "left" else "left"} for step in path]
+    broken_cases = (
+        {"format": "something"}, {**doc, "path": "up"}, {**doc, "root": {"hash": "zz", "sums": [1]}},
+        {**doc, "path": flipped}, {**doc, "leaf_index": doc["leaf_index"] ^ 1}, {**doc, "batch_seq": 2**64},
+        {**doc, "batch_seq": True}, {**doc, "version": True}, {**doc, "path": [*path, path[0]]},
+        {**doc, "batch_account": doc["program_id"]}, {**doc, "event": {**event, "cents": -1}},
+    )
+    for broken in broken_cases:
         code, output = verify_proof(chain, broken, tmp_path)
-        assert code == 1 and "malformed" in output, output
-    (tmp_path / "junk.json").write_text("{not json")
-    junk = aistm7("audit", "verify-proof", str(tmp_path / "junk.json"), "--rpc-url", chain.rpc_url)
-    assert junk.returncode == 2 and "Traceback" not in junk.stderr
+        assert code == 1 and "malformed" in output and "Traceback" not in output, output
+    for name, junk in (("junk.json", "{not json"), ("deep.json", "[" * 100_000 + "]" * 100_000)):
+        (tmp_path / name).write_text(junk)
+        refused = aistm7("audit", "verify-proof", str(tmp_path / name), "--rpc-url", chain.rpc_url)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
 
 
 def tampered_copy(source: Path, tmp_path: Path, name: str, *statements: str) -> Path:
@@ -149,26 +162,34 @@ def test_a_tampered_journal_names_the_batch_and_the_event(chain: Chain, pushed: 
     clean = aistm7("audit", "verify", "--journal", str(pushed), "--rpc-url", chain.rpc_url)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "OK        revenue-batch-1: 100000 events" in clean.stdout and "OK        revenue-batch-2" in clean.stdout
+    assert "OK        revenue-batch-sequence: batches 1..2" in clean.stdout
+    schema2 = tmp_path / "schema2.sqlite3"
+    sqlite3.connect(schema2).execute("PRAGMA user_version = 2")
+    refused = aistm7("audit", "verify", "--journal", str(schema2), "--rpc-url", chain.rpc_url)
+    assert refused.returncode == 2 and "schema 2" in refused.stderr
 
-    cases = {
-        "changed": (("UPDATE revenue SET amount_cents = amount_cents + 100 WHERE ref = 'SALE-31337'",), "'SALE-31337' (leaf 31337) is not what batch 1 committed"),
-        "dropped": (("DELETE FROM revenue WHERE ref = 'LATE-4'",), "leaf 4 of batch 2"),
-        "added": (
-            (
-                "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at, state, batch_seq, leaf) "
-                "VALUES ('FAKE-1', 'other', 100, '2026-12-01T00:00:00+00:00', '', '', 'confirmed', 2, 9)",
-            ),
-            "'FAKE-1' (other 100 cents) claims batch 2 but is not in its tree: added",
+    added = (
+        "INSERT INTO revenue (ref, source, amount_cents, received_at, recorded_at, state_at, state, batch_seq, leaf) "
+        "VALUES ('FAKE-1', 'other', 100, '2026-12-01T00:00:00+00:00', '', '', 'confirmed', 2, 9)"
+    )
+    cases = {  # name: (statements, what the one violated line says, whether the rebuilt root differs from the chain)
+        "changed": (["UPDATE revenue SET amount_cents = amount_cents + 100 WHERE ref = 'SALE-31337'"], "'SALE-31337' (leaf 31337) is not what batch 1 committed", True),
+        "dropped": (["DELETE FROM revenue WHERE ref = 'LATE-4'"], "leaf 4 of batch 2", True),
+        "added": ([added], "'FAKE-1' (other 100 cents) claims batch 2 but is not in its tree: added", False),
+        "tree removed, then changed": (
+            ["UPDATE batches SET root = NULL WHERE seq = 2", "UPDATE revenue SET amount_cents = 1 WHERE ref = 'LATE-0'"],
+            "its tree was removed; its events hold [0, 0, 4401] cents per source, the chain [0, 0, 4500]", False,
         ),
+        "unconfirmed": (["UPDATE revenue SET state = 'backlog' WHERE ref = 'LATE-2'"], "event 'LATE-2' is backlog in confirmed batch 2", False),
+        "batch removed": (["DELETE FROM batches WHERE seq = 2"], "batches [2] are on-chain but not in the journal", False),
     }
-    for name, (statements, named) in cases.items():
-        copy = tampered_copy(pushed, tmp_path, name, *statements)
+    for name, (statements, named, differs) in cases.items():
+        copy = tampered_copy(pushed, tmp_path, name.replace(" ", "-"), *statements)
         found = aistm7("audit", "verify", "--journal", str(copy), "--rpc-url", chain.rpc_url)
         assert found.returncode == 1, (name, found.stdout)
         violated = [line for line in found.stdout.splitlines() if line.startswith("VIOLATED")]
         assert len(violated) == 1 and named in violated[0], (name, found.stdout)
-        if name != "added":  # an event outside the tree leaves the rebuilt root as it was
-            assert "the chain holds" in violated[0], "the rebuilt root no longer matches the batch account"
+        assert differs == ("the chain holds" in violated[0]), (name, violated[0])
 
     archive = tmp_path / "archive"
     archived = aistm7("journal", "archive", "--before", "2100-01-01", "--dir", str(archive), "--journal", str(tampered_copy(pushed, tmp_path, "to-archive")))

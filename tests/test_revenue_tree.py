@@ -74,3 +74,17 @@ def test_tampering_changes_the_root_and_fails_the_proof() -> None:
         tree.parent(tree.leaf("A", "other", tree.U64_MAX), tree.leaf("B", "other", 1))
     with pytest.raises(ValueError, match="at least one event"):
         tree.levels([])
+
+
+def test_the_readme_check_verifies_the_vectors() -> None:
+    """The few lines README gives auditors, run as written, against every vector proof."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    code = readme[readme.index("Python the whole check is:"):].split("```python\n")[1].split("```")[0]
+    vector = json.loads(VECTORS.read_text())
+    for case in vector["proofs"]:
+        event = vector["events"][case["index"]]
+        proof = {"event": event, "path": case["path"], "root": vector["root"]}
+        exec(code, {"proof": proof})  # noqa: S102 - the README's own text
+        lying = {**proof, "event": {**event, "cents": event["cents"] + 1}}
+        with pytest.raises(AssertionError):
+            exec(code, {"proof": lying})  # noqa: S102

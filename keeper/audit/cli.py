@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from solders.keypair import Keypair
 
-from keeper import retry, revenue_proof
+from keeper import log, retry, revenue_proof
 from keeper import revenue_tree as tree
 from keeper.audit import history as history_module
 from keeper.audit import report as report_module
@@ -25,7 +25,6 @@ from keeper.audit.snapshot import Snapshot
 from keeper.audit.verify import Finding, check
 from keeper.cli_common import AsJson, RpcUrl, with_client
 from keeper.client import Aistm7Client
-from keeper.journal import JournalUnavailable
 
 T = TypeVar("T")
 
@@ -151,7 +150,7 @@ def audit_verify(
             raise typer.Exit(2)
         try:
             findings = _read(rpc_url, lambda client: revenue_roots.verify(client, journal))
-        except (revenue_roots.UnreadableArchive, JournalUnavailable) as exc:
+        except revenue_roots.UnreadableEvidence as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
     else:
@@ -183,8 +182,8 @@ def audit_verify_proof(
     try:
         text = sys.stdin.read() if str(proof_file) == "-" else proof_file.read_text()
         doc = json.loads(text)
-    except (OSError, ValueError) as exc:
-        typer.echo(f"{proof_file}: cannot read a JSON proof: {exc}", err=True)
+    except (OSError, ValueError, RecursionError) as exc:
+        typer.echo(f"{proof_file}: cannot read a JSON proof: {type(exc).__name__}", err=True)
         raise typer.Exit(2) from exc
     try:
         claim = revenue_proof.check(doc)
@@ -197,13 +196,13 @@ def audit_verify_proof(
 
         _read(rpc_url, read)
     except tree.InvalidProof as exc:
-        typer.echo(f"INVALID: {exc}", err=True)
+        typer.echo(log.escape(f"INVALID: {exc}"), err=True)
         raise typer.Exit(1) from exc
     event = claim.event
-    typer.echo(
+    typer.echo(log.escape(
         f"VALID: {event['ref']} ({event['source']}, {event['cents']} cents) is counted in batch {claim.batch_seq} "
         f"of {claim.program_id} (root {claim.root.hash.hex()}, {claim.root.sums[3]} events)"
-    )
+    ))
 
 
 @audit_app.command("report")

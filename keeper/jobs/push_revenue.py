@@ -25,6 +25,7 @@ fill one, whichever comes first."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Callable
 
 from loguru import logger
@@ -83,23 +84,33 @@ async def run(
 ) -> JobResult:
     """Push every unpushed event; `after_send` runs between a confirmed send
     and the journal update (tests use it to crash the keeper there). One
-    process pushes from a journal at a time (`PushInProgress` otherwise)."""
+    process pushes from a journal at a time (`PushInProgress` otherwise).
+    Building a batch's tree and writing it run in a worker thread, so a
+    100,000-event push never stalls the event loop: `journal` must be the
+    job's own (nothing else may use it meanwhile)."""
     with journal.push_lock():
         return await _run(client, journal, after_send, linger_secs)
 
 
 async def _settle_landed(client: Aistm7Client, journal: Journal, batch: Batch) -> None:
-    """Pending `batch`'s number is on-chain: confirm it if the chain holds its
-    root (a batch of schema 2 has none and landed as it was sent), else
-    release it for recovery."""
+    """Pending `batch`'s number is on-chain: confirm it if that number's
+    account holds its root (a batch of schema 2 has none and landed as it
+    was sent), release it for recovery if it holds another. An account not
+    readable yet (an RPC node behind the one that answered the sequence) is
+    a failure to retry, never a reason to release: releasing a batch that
+    landed would count its events twice."""
     log = logger.bind(job="push_revenue")
-    landed = (await client.fetch_revenue_batches([batch.seq])).get(batch.seq)
-    if batch.root is None or (landed is not None and (landed.root, landed.sums) == (batch.root.hash, batch.root.sums)):
-        journal.confirm(batch, await batch_signature(client, batch.seq))
-        log.info("batch {} was already on-chain: confirmed", batch.seq)
-    else:
-        journal.release(batch)
-        log.warning("batch {} is on-chain with another root: recovering it from the chain", batch.seq)
+    if batch.root is not None:
+        landed = (await client.fetch_revenue_batches([batch.seq])).get(batch.seq)
+        if landed is None:
+            raise JournalMismatch(f"batch {batch.seq} is counted on-chain but its account is not readable yet: retrying")
+        if (landed.root, landed.sums) != (batch.root.hash, batch.root.sums):
+            await asyncio.to_thread(journal.release, batch)
+            log.warning("batch {} is on-chain with another root: recovering it from the chain", batch.seq)
+            return
+    signature = await batch_signature(client, batch.seq)
+    await asyncio.to_thread(journal.confirm, batch, signature)
+    log.info("batch {} was already on-chain: confirmed", batch.seq)
 
 
 async def _run(
@@ -109,12 +120,12 @@ async def _run(
     txs = 0
     while True:
         on_chain = await _on_chain_seq(client)
-        batch = journal.pending_batch()
+        batch = await asyncio.to_thread(journal.pending_batch)
         if batch is not None and batch.seq <= on_chain:
             await _settle_landed(client, journal, batch)
             continue
         if batch is not None and batch.root is None:
-            journal.release(batch)  # a batch of schema 2 that never landed: re-batched with a tree
+            await asyncio.to_thread(journal.release, batch)  # of schema 2 and never landed: re-batched with a tree
             continue
         if batch is not None and batch.seq != on_chain + 1:
             raise JournalMismatch(f"pending batch {batch.seq} does not follow on-chain batch {on_chain}")
@@ -130,7 +141,7 @@ async def _run(
                 continue
             if _lingering(journal, linger_secs):
                 return JobResult(txs=txs)
-            batch = journal.open_batch(on_chain + 1)
+            batch = await asyncio.to_thread(journal.open_batch, on_chain + 1)
             if batch is None:
                 await check_totals(client, journal)
                 return JobResult(txs=txs)
@@ -142,5 +153,5 @@ async def _run(
                 continue
             raise
         txs += 1
-        journal.confirm(batch, signature)
+        await asyncio.to_thread(journal.confirm, batch, signature)
         log.info("pushed batch {}: {} events, {} cents in {}", batch.seq, len(batch.ids), batch.total_cents, signature)

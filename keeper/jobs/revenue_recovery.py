@@ -8,6 +8,7 @@ the log."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -80,7 +81,7 @@ async def recover(client: Aistm7Client, journal: Journal, confirmed: int, on_cha
         landed = found[seq]
         signature = await batch_signature(client, seq)
         when = datetime.fromtimestamp(landed.reported_at, timezone.utc).isoformat()
-        adoption = journal.adopt(seq, tree.Node(landed.root, landed.sums), signature, when)
+        adoption = await asyncio.to_thread(journal.adopt, seq, tree.Node(landed.root, landed.sums), signature, when)
         if adoption.matched:
             log.info("batch {}: {} restored events confirmed in it ({})", seq, len(adoption.matched), signature)
         else:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from keeper.journal.store import ConflictingDuplicate, Journal, RevenueEvent
+from keeper.journal.store import ConflictingDuplicate, Journal, JournalUnavailable, RevenueEvent
 
 MAX_GROUP = 2_000
 """Events per transaction at most: a group commits in tens of milliseconds."""
@@ -58,6 +58,8 @@ class GroupCommit:
     async def add(self, event: RevenueEvent) -> bool:
         """True once `event` is durably recorded, False for a duplicate;
         raises `ConflictingDuplicate`, or what failed its group."""
+        if not self._thread.is_alive():
+            raise JournalUnavailable("the journal writer has stopped")
         loop = asyncio.get_running_loop()
         waiting = _Waiting(event, loop.create_future(), loop)
         self._queue.put(waiting)
@@ -110,7 +112,10 @@ class GroupCommit:
             outcome = outcomes if isinstance(outcomes, BaseException) else outcomes[n]
             by_loop.setdefault(waiting.loop, []).append((waiting.future, outcome))
         for loop, answers in by_loop.items():
-            loop.call_soon_threadsafe(_answer, answers)
+            try:
+                loop.call_soon_threadsafe(_answer, answers)
+            except RuntimeError:  # that loop is closed: nobody waits for these answers
+                pass
         if isinstance(outcomes, BaseException):
             logger.bind(job="journal-writer").warning("a group of {} events was not recorded: {}", len(group), outcomes)
         else:

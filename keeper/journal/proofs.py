@@ -65,51 +65,64 @@ def prove(journal: Journal, ref: str) -> EventProof:
 
 @dataclass
 class BatchCheck:
-    """Batch `seq` as its events rebuild it."""
+    """Batch `seq` as a journal (or an archive) rebuilds it from its events."""
 
     seq: int
-    committed: tree.Node
-    """The root the journal recorded for it (what it sent)."""
+    committed: tree.Node | None
+    """The root the journal recorded for it (what it sent); None when it has none."""
     rebuilt: tree.Node | None
-    """The root its events give (None when it holds none)."""
+    """The root its events give; None when it has no tree to rebuild."""
+    cents: tuple[int, int, int] = (0, 0, 0)
+    """Its events' cents per source (what a batch with no tree is checked by)."""
+    pending: bool = False
+    """Written and maybe not sent yet."""
     problems: list[str] = field(default_factory=list)
-    """Each event that differs from the committed tree, by name."""
+    """Each event that differs from what was committed, by name."""
 
 
-def rebuild(journal: Journal) -> tuple[list[BatchCheck], list[int]]:
-    """Every confirmed batch with a tree, rebuilt from its events and
-    compared leaf by leaf with its stored leaves; and the batches with no
-    tree to rebuild (schema 2, or recovered from the chain alone)."""
-    db = journal.current()
-    checks: list[BatchCheck] = []
-    untreed: list[int] = []
-    for seq, root, *sums in db.execute(
-        "SELECT seq, root, course_sale, subscription, other, events FROM batches WHERE status = 'confirmed' ORDER BY seq"
+_EVENTS = (
+    "SELECT ref, source, amount_cents, leaf, state FROM revenue WHERE batch_seq = ? "
+    "UNION ALL SELECT ref, source, amount_cents, leaf, 'confirmed' FROM archived_refs WHERE batch_seq = ? ORDER BY leaf"
+)
+
+
+def rebuild(db: sqlite3.Connection) -> list[BatchCheck]:
+    """Every batch sent (pending or confirmed), each rebuilt from its events:
+    compared leaf by leaf with its stored leaves where it has a tree, and
+    summed per source where it has none (reported before trees, or
+    recovered from the chain alone); each event must be in its batch's
+    state. `db` may be read-only."""
+    checks = []
+    for seq, status, root, *sums in db.execute(
+        "SELECT seq, status, root, course_sale, subscription, other, events FROM batches ORDER BY seq"
     ).fetchall():
         stored = db.execute("SELECT nodes FROM batch_levels WHERE batch_seq = ? AND level = 0", (seq,)).fetchone()
-        if root is None or stored is None:
-            untreed.append(seq)
-            continue
-        checks.append(_rebuild_batch(db, seq, tree.Node(root, tuple(sums)), stored[0]))
-    return checks, untreed
+        committed = None if root is None else tree.Node(root, tuple(sums))
+        check = BatchCheck(seq, committed, None, pending=status == "pending")
+        events = db.execute(_EVENTS, (seq, seq)).fetchall()
+        if committed is not None and stored is not None:
+            _compare_leaves(check, events, stored[0])
+        cents = [0, 0, 0]
+        for ref, source, amount, _, state in events:
+            if source in tree.SOURCES and type(amount) is int:
+                cents[tree.SOURCES.index(source)] += amount
+            if state != status:
+                check.problems.append(f"event {ref!r} is {state} in {status} batch {seq}")
+        check.cents = (cents[0], cents[1], cents[2])
+        checks.append(check)
+    return checks
 
 
-def _rebuild_batch(db: sqlite3.Connection, seq: int, committed: tree.Node, leaves: bytes) -> BatchCheck:
-    check = BatchCheck(seq, committed, None)
-    count = len(leaves) // tree.NODE_BYTES
-    events = db.execute(
-        "SELECT ref, source, amount_cents, leaf FROM revenue WHERE batch_seq = ? "
-        "UNION ALL SELECT ref, source, amount_cents, leaf FROM archived_refs WHERE batch_seq = ? ORDER BY leaf",
-        (seq, seq),
-    ).fetchall()
+def _compare_leaves(check: BatchCheck, events: list[tuple[object, ...]], leaves: bytes) -> None:
+    seq, count = check.seq, len(leaves) // tree.NODE_BYTES
     placed: dict[int, tree.Node] = {}
-    for ref, source, cents, index in events:
+    for ref, source, cents, index, _ in events:
         try:
-            node = tree.leaf(ref, source, cents)
-        except ValueError as exc:
+            node = tree.leaf(ref, source, cents)  # type: ignore[arg-type]
+        except (TypeError, ValueError, AttributeError) as exc:
             check.problems.append(f"event {ref!r} cannot be a leaf: {exc}")
             continue
-        if not (isinstance(index, int) and 0 <= index < count) or index in placed:
+        if not (type(index) is int and 0 <= index < count) or index in placed:
             check.problems.append(f"event {ref!r} ({source} {cents} cents) claims batch {seq} but is not in its tree: added")
             continue
         placed[index] = node
@@ -120,4 +133,3 @@ def _rebuild_batch(db: sqlite3.Connection, seq: int, committed: tree.Node, leave
             check.problems.append(f"leaf {index} of batch {seq} ({tree.decode(leaves, index).hash.hex()[:16]}…) has no event: dropped")
     if placed:
         check.rebuilt = tree.root([placed[i] for i in sorted(placed)])
-    return check

@@ -162,7 +162,10 @@ class Journal:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_secs)
+            # One thread at a time, not always the same one: the push job
+            # moves its heavy calls off the event loop (the daemon gives it a
+            # Journal of its own).
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_secs, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -327,15 +330,19 @@ class Journal:
 
     def _write_batch(self, seq: int, taken: Sequence[tuple[int, str, str, int]], built: list[list[tree.Node]]) -> bool:
         """Write batch `seq` of `taken` with its tree; False (nothing written)
-        when one of them left the backlog since it was read."""
+        when one of them left the backlog since it was read (a reference is
+        journaled once, with one source and amount, so id and reference
+        still matching means the event is the one the tree was built from)."""
         stamp = now_iso()
         try:
             with self._transaction() as db:
                 self._insert_tree(db, seq, built, stamp)
+                # By id and reference: a restore swapping the contents since
+                # they were read gives other events those ids.
                 moved = db.executemany(
                     "UPDATE revenue SET batch_seq = ?, state = 'pending', state_at = ?, leaf = ? "
-                    "WHERE id = ? AND state = 'backlog'",
-                    [(seq, stamp, leaf, id_) for leaf, (id_, _, _, _) in enumerate(taken)],
+                    "WHERE id = ? AND ref = ? AND state = 'backlog'",
+                    [(seq, stamp, leaf, id_, ref) for leaf, (id_, ref, _, _) in enumerate(taken)],
                 ).rowcount
                 if moved != len(taken):
                     raise _LeftBacklog
