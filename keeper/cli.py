@@ -22,8 +22,11 @@ from keeper import daemon
 from keeper.audit.cli import audit_app
 from keeper.journal_cli import journal_app
 from keeper.market.cli import market_app
+from keeper.gateway.cli import gateway_app
 from keeper import log, revenue_proof
+from keeper import addresses
 from keeper.addresses import PROGRAM_ID
+from keeper.token import approve_ix
 from keeper.journal import proofs
 from keeper.client import Aistm7Client
 from keeper.daemon import DaemonSettings
@@ -76,6 +79,7 @@ app.add_typer(keeper_app, name="keeper")
 app.add_typer(audit_app, name="audit")
 app.add_typer(journal_app, name="journal")
 app.add_typer(market_app, name="market")
+app.add_typer(gateway_app, name="gateway")
 
 KeypairPath = typer.Option(
     DEFAULT_KEYPAIR, "--keypair", envvar="AISTM7_KEYPAIR", help="Keeper keypair (solana-keygen JSON)."
@@ -231,6 +235,25 @@ def fees_set(
     typer.echo(f"{name}: set in {_run_with(rpc_url, keypair, send)}")
 
 
+@fees_app.command("approve")
+def fees_approve(
+    amount: str = typer.Argument(..., help="Tokens the fee collector may charge from now on, e.g. 10 (replaces any earlier allowance)."),
+    token_account: Optional[str] = TokenAccount,
+    rpc_url: str = RpcUrl,
+    keypair: Path = WalletKeypairPath,
+) -> None:
+    """Let the fee collector (a merchant gateway) charge service fees from the
+    wallet's token account, up to AMOUNT in total: an SPL Token approval to
+    the program's fee delegate, signed by the wallet."""
+
+    async def send(client: Aistm7Client, _: Config, account: Pubkey, units: int) -> str:
+        delegate = addresses.fee_delegate_pda(client.program_id)
+        result = await client.send([approve_ix(account, delegate, client.payer.pubkey(), units)])
+        return f"{client.payer.pubkey()} approved {amount} tokens of {account} to the fee delegate {delegate} in {result.signature}"
+
+    _with_wallet_tokens(rpc_url, keypair, amount, token_account, send)
+
+
 def _user_ref(reference: str) -> bytes:
     """The 32 bytes stored on-chain for an off-chain user reference: its SHA-256."""
     return hashlib.sha256(reference.encode()).digest()
@@ -248,6 +271,16 @@ def wallet_link(
         return str((await client.send([client.connect_wallet_ix(client.payer.pubkey(), _user_ref(user))])).signature)
 
     typer.echo(f"linked in {_run_with(rpc_url, keypair, send)}")
+
+
+@wallet_app.command("address")
+def wallet_address(keypair: Path = WalletKeypairPath) -> None:
+    """Print the public key of a keypair file."""
+    try:
+        typer.echo(load_keypair(keypair).pubkey())
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 @wallet_app.command("unlink")
@@ -278,6 +311,26 @@ async def _wallet_token(client: Aistm7Client, mint: Pubkey, given: Pubkey | None
     raise typer.BadParameter(f"wallet {wallet} token accounts of mint {mint}: {held}; name one", param_hint="--token-account")
 
 
+def _with_wallet_tokens(
+    rpc_url: str,
+    keypair: Path,
+    amount: str,
+    token_account: str | None,
+    act: Callable[[Aistm7Client, Config, Pubkey, int], Awaitable[str]],
+) -> None:
+    """Run `act` as the wallet `keypair` with the config, its token account
+    (`token_account` or found) and `amount` in base units; print its line."""
+    found, _ = _require_config(rpc_url)
+    config = found.data
+    units = _units(amount, config.mint_decimals)
+    source = _pubkey(token_account)
+
+    async def send(client: Aistm7Client) -> str:
+        return await act(client, config, await _wallet_token(client, config.mint, source), units)
+
+    typer.echo(_run_with(rpc_url, keypair, send))
+
+
 @access_app.command("lock")
 def access_lock(
     amount: str = typer.Argument(..., help="Tokens to lock, e.g. 150 or 150.5."),
@@ -286,19 +339,14 @@ def access_lock(
     keypair: Path = WalletKeypairPath,
 ) -> None:
     """Lock tokens of the wallet (the keypair signs) in the program; they count toward its access at once."""
-    found, _ = _require_config(rpc_url)
-    config = found.data
-    units = _units(amount, config.mint_decimals)
-    source = _pubkey(token_account)
 
-    async def send(client: Aistm7Client) -> str:
-        account = await _wallet_token(client, config.mint, source)
+    async def send(client: Aistm7Client, config: Config, account: Pubkey, units: int) -> str:
         result = await client.send([client.lock_tokens_ix(client.payer.pubkey(), config.mint, account, units)])
         (event,) = client.events(result.logs)
         locked = tokens(event.data.locked, config.mint_decimals)
         return f"locked {tokens(units, config.mint_decimals)} tokens from {account} in {result.signature}; {locked} locked now"
 
-    typer.echo(_run_with(rpc_url, keypair, send))
+    _with_wallet_tokens(rpc_url, keypair, amount, token_account, send)
 
 
 @access_app.command("unlock")

@@ -4,7 +4,7 @@ sender that confirms, reads the transaction back and names program errors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 from anchorpy.program.common import Event
 from anchorpy.program.core import Program
@@ -813,12 +813,17 @@ class Aistm7Client:
 
     # --- I/O ---
 
-    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> TxResult:
+    async def send(
+        self,
+        instructions: Sequence[Instruction],
+        signers: Sequence[Keypair] = (),
+        on_signed: Callable[[Signature], Awaitable[None]] | None = None,
+    ) -> TxResult:
         """Sign with the payer and `signers`, send with preflight, wait for
         confirmation and read the transaction back. A program error raises
-        `ProgramFailure` naming it."""
+        `ProgramFailure` naming it. `on_signed`: see `Sender.send`."""
         try:
-            signature = await self.sender.send(instructions, signers)
+            signature = await self.sender.send(instructions, signers, on_signed)
         except RPCException as exc:
             failure = translate(exc, self.program_id, "aistm7") or translate(
                 exc, addresses.PYTH_RECEIVER_ID, "mock_pyth"

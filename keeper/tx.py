@@ -9,7 +9,7 @@ has expired with no status is a new transaction built."""
 from __future__ import annotations
 
 import asyncio
-from typing import Sequence
+from typing import Awaitable, Callable, Sequence
 
 import httpx
 from loguru import logger
@@ -96,13 +96,22 @@ class Sender:
         except TRANSIENT:
             return False
 
-    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> Signature:
+    async def send(
+        self,
+        instructions: Sequence[Instruction],
+        signers: Sequence[Keypair] = (),
+        on_signed: Callable[[Signature], Awaitable[None]] | None = None,
+    ) -> Signature:
         """Land the instructions once and return the confirmed signature.
-        Program errors at preflight raise `RPCException` at once."""
+        Program errors at preflight raise `RPCException` at once. `on_signed`
+        hears each new transaction's signature before it is first sent (a
+        caller that must settle it after a crash records it there)."""
         log = logger.bind(job="tx")
         for attempt in range(MAX_ATTEMPTS):
             tx, last_valid = await self._build(instructions, signers)
             signature = tx.signatures[0]
+            if on_signed is not None:
+                await on_signed(signature)
             for resend in range(MAX_ATTEMPTS):
                 try:
                     await self.connection.send_raw_transaction(bytes(tx), SEND_OPTS)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Iterator, Sequence
 
 import httpx
+import psycopg
 import pytest
 from solana.rpc.commitment import Confirmed
 from solders.hash import Hash
@@ -194,10 +197,12 @@ async def token_account(client: Aistm7Client, admin: Keypair, mint: Pubkey, owne
     return account.pubkey()
 
 
-async def deploy_with_treasury(client: Aistm7Client, roles: Roles) -> None:
+async def deploy_with_treasury(client: Aistm7Client, roles: Roles, initial_supply: int | None = None) -> None:
     """A new deployment priced by the primary feed alone, with its buy-order
-    treasury over a new 6-decimal quote mint (the admin is the council)."""
-    await deploy(client, Keypair(), OracleParams(primary_feed_id=PRIMARY_FEED), roles.authorities(), roles.admin)
+    treasury over a new 6-decimal quote mint (the admin is the council);
+    `initial_supply` as `deploy` takes it."""
+    oracle = OracleParams(primary_feed_id=PRIMARY_FEED)
+    await deploy(client, Keypair(), oracle, roles.authorities(), roles.admin, initial_supply=initial_supply)
     quote = Keypair()
     rent = (await client.connection.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
     await client.send(create_mint_ixs(client.payer.pubkey(), quote.pubkey(), client.payer.pubkey(), 6, rent), [quote])
@@ -302,3 +307,47 @@ async def wait_listening(base: str) -> None:
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
     raise TimeoutError(f"nothing listens on {base}")
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL's server is not installed (Debian package postgresql): run scripts/setup")
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL server from Debian's binaries for the session,
+    on a free port: its URL without a database. As root it runs as the
+    `postgres` user (the server refuses root)."""
+    bin_dir = _postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="aistm7-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+
+    def run(*command: str) -> None:
+        done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, f"{command[0]}: {done.stdout}{done.stderr}"
+
+    data = root / "data"
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "aistm7", "--no-sync")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-o", options, "start")
+    try:
+        yield f"postgresql://aistm7@127.0.0.1:{port}"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def postgres_database(server: str) -> str:
+    """A new, empty database on `server`: its URL."""
+    name = f"gw_{os.urandom(6).hex()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"

@@ -45,6 +45,7 @@ def test_scripts_run_prices_sells_pushes_buys_and_burns(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "AISTM7_STATE": str(state), "AISTM7_RPC_PORT": str(rpc_port), "AISTM7_HTTP_PORT": str(http_port),
+        "AISTM7_GATEWAY_PORT": str(_free_port()),
         "AISTM7_CONFIG": str(config), "AISTM7_REFRESH_INTERVAL": "2", "AISTM7_BUYBACK_INTERVAL": "10",
         "AISTM7_PUSH_INTERVAL": "1", "AISTM7_CLOSE_INTERVAL": "30",
     }

@@ -1,0 +1,372 @@
+"""The gateway's routes: parse, call the chain reader or the charge service,
+shape the reply. Every error is `{"error": {"code", "message", "param"}}`
+with a 4xx for what the caller sent, 503 for what the gateway cannot reach
+(RPC, database) and, for anything unforeseen, a logged 500 `internal`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Optional
+
+import httpx
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from loguru import logger
+from solana.exceptions import SolanaRpcException
+from solana.rpc.core import RPCException
+from solders.pubkey import Pubkey
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from keeper.gateway import keys, models
+from keeper.gateway.chain import ChainReader, NotInitialized
+from keeper.gateway.charges import Charges, as_dict
+from keeper.gateway.errors import ApiError
+from keeper.gateway.limits import Buckets, retry_after
+from keeper.gateway.store import KeyRow, Store
+from keeper.views import access_dict, fee_rows, requirement_dict
+
+MAX_BODY_BYTES = 4_096
+RPC_TIMEOUT_SECS = 10.0
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": models.ErrorBody, "description": text}
+    for status, text in (
+        (400, "Malformed input"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key lacks the scope"),
+        (429, "Rate limited (see Retry-After)"),
+        (503, "The RPC or the database cannot be reached"),
+    )
+}
+
+
+def error(status: int, code: str, message: str, param: str | None = None, retry: float | None = None, **extra: Any) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "param": param}, **extra}
+    headers = {"Retry-After": retry_after(retry)} if retry is not None else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Guard:
+    """Pure ASGI middleware: bodies over MAX_BODY_BYTES get 413 (declared or
+    streamed), every call is logged with its key id, status and time, and an
+    unforeseen failure is a JSON 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = logger.bind(job="gateway")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        scope.setdefault("state", {})
+        status = 500
+        response_started = False
+
+        async def counted_send(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+            await send(message)
+
+        try:
+            body = await _read_body(scope, receive)
+            await self.app(scope, _replay(body, receive), counted_send)
+        except BodyTooLarge:
+            await error(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")(scope, receive, counted_send)
+        except Exception:
+            self.log.exception("{} {} failed", scope["method"], scope["path"])
+            if not response_started:
+                await error(500, "internal", "the gateway failed to answer; see its log")(scope, receive, counted_send)
+        key_id = scope["state"].get("key_id", "-")
+        self.log.bind(key=key_id, status=status).info(
+            "{} {} {} {:.1f} ms key={}", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, key_id
+        )
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
+    """The whole body, refused past MAX_BODY_BYTES whether declared or
+    streamed in chunks (read before the app runs: a framework parsing it
+    would turn the refusal into its own 400)."""
+    declared = dict(scope["headers"]).get(b"content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise BodyTooLarge()
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body  # the client went away; the app sees an empty body
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        if not message.get("more_body", False):
+            return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+@dataclass
+class Gateway:
+    store: Store
+    chain: ChainReader
+    charges: Charges | None
+    keyring: keys.KeyRing
+    buckets: Buckets
+
+
+def _wallet(text: str, param: str = "wallet") -> Pubkey:
+    try:
+        if len(text) > 44:
+            raise ValueError(text)
+        return Pubkey.from_string(text)
+    except ValueError:
+        raise ApiError(400, "invalid_wallet", f"{param} is not a base58 public key", param) from None
+
+
+def _page(items: list[Any], limit: int, cursor: Callable[[Any], int]) -> dict[str, Any]:
+    more = len(items) > limit
+    shown = items[:limit]
+    return {"data": shown, "has_more": more, "next_cursor": cursor(shown[-1]) if more and shown else None}
+
+
+def make_app(gateway: Gateway) -> FastAPI:
+    app = FastAPI(
+        title="AISTM7 merchant gateway",
+        version="1",
+        summary="Access checks, service-fee charges and program state for merchants.",
+        openapi_url="/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer agw_...`")
+
+    def scoped(scope: str) -> Callable[[Request, Optional[HTTPAuthorizationCredentials]], Awaitable[KeyRow]]:
+        async def authorize(request: Request, _: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> KeyRow:
+            try:
+                key_id, secret = keys.parse(keys.bearer(request.headers.get("authorization")))
+                hit, row = gateway.keyring.lookup_cached(key_id)
+                if not hit:
+                    row = await asyncio.to_thread(gateway.keyring.load, key_id)
+                checked = keys.check(row, secret, scope)
+            except keys.KeyRefused as refused:
+                raise ApiError(403 if refused.code == "insufficient_scope" else 401, refused.code, refused.message) from None
+            request.state.key_id = checked.key_id
+            wait = gateway.buckets.take(checked.key_id, checked.rate_per_sec, checked.burst)
+            if wait:
+                raise ApiError(429, "rate_limited", f"key {checked.key_id} is over {checked.rate_per_sec}/s", retry_after=wait)
+            return checked
+
+        return authorize
+
+    read = Depends(scoped("read"))
+    charge = Depends(scoped("charge"))
+
+    async def rpc(pending: Awaitable[Any]) -> Any:
+        return await asyncio.wait_for(pending, RPC_TIMEOUT_SECS)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message, exc.param, exc.retry_after)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+        param = ".".join(where) or None
+        code = "invalid_json" if first.get("type") == "json_invalid" else "invalid_request"
+        return error(400, code, f"{param or 'the request'}: {first.get('msg', 'invalid')}", param)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(NotInitialized)
+    async def _uninitialized(_: Request, exc: NotInitialized) -> JSONResponse:
+        return error(503, "not_initialized", str(exc))
+
+    async def _unreachable(_: Request, exc: Exception) -> JSONResponse:
+        return error(503, "rpc_unavailable", f"the RPC did not answer: {type(exc).__name__}", retry=1)
+
+    for unreachable in (SolanaRpcException, RPCException, httpx.HTTPError, asyncio.TimeoutError, ConnectionError):
+        app.add_exception_handler(unreachable, _unreachable)
+
+    @app.exception_handler(OperationalError)
+    async def _database(_: Request, exc: OperationalError) -> JSONResponse:
+        logger.bind(job="gateway").error("database: {}", exc.orig)
+        return error(503, "database_unavailable", "the gateway's database cannot be reached", retry=1)
+
+    @app.get("/v1/health", tags=["service"], summary="Whether this process can reach its RPC and database")
+    async def health() -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            checks["schema"] = await asyncio.to_thread(gateway.store.schema)
+            checks["database"] = "ok"
+        except Exception as exc:  # reported, not raised: this is the health check
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            state = await rpc(gateway.chain.state())
+            checks.update(rpc="ok", slot=state.slot, paused=state.config.paused)
+        except Exception as exc:  # as above
+            checks["rpc"] = f"unavailable: {type(exc).__name__}"
+        checks["charges"] = "enabled" if gateway.charges is not None else "disabled (no fee collector key)"
+        ok = checks["database"] == "ok" and checks["rpc"] == "ok"
+        return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/v1/access/{wallet}", response_model=models.Access, responses=ERRORS, tags=["access"])
+    async def access(wallet: str, _: KeyRow = read) -> dict[str, Any]:
+        """The wallet's live access decision: its locked tokens, the effective
+        requirement (its price and age, any override) and the slot they were read at."""
+        owner = _wallet(wallet)
+        snap = await rpc(gateway.chain.access(owner))
+        shown = access_dict(snap.config, owner, snap.lock, snap.cluster_time, snap.slot)
+        return {**shown, "requirement": requirement_dict(snap.config, snap.cluster_time, snap.slot)}
+
+    @app.get("/v1/requirement", response_model=models.Requirement, responses=ERRORS, tags=["access"])
+    async def requirement(_: KeyRow = read) -> dict[str, Any]:
+        """The effective access requirement, the price that set it and its age."""
+        snap = await rpc(gateway.chain.state())
+        return requirement_dict(snap.config, snap.cluster_time, snap.slot)
+
+    @app.get("/v1/fees", response_model=models.Fees, responses=ERRORS, tags=["fees"])
+    async def fees(_: KeyRow = read) -> dict[str, Any]:
+        """Every service of the fee schedule: cost, window, whether it is payable now."""
+        snap = await rpc(gateway.chain.state())
+        if snap.services is None:
+            raise NotInitialized("the program has no fee schedule")
+        return {
+            "slot": snap.slot,
+            "cluster_time": snap.cluster_time,
+            "data": fee_rows(snap.services, snap.config.mint_decimals, snap.cluster_time),
+        }
+
+    @app.get("/v1/buy-orders", response_model=models.Page[models.BuyOrder], responses=ERRORS, tags=["treasury"])
+    async def buy_orders(
+        _: KeyRow = read,
+        status: Optional[str] = Query(None, max_length=16, description="Only orders in this status (Pending, Completed, Expired, Cancelled)"),
+        starting_after: Optional[int] = Query(None, ge=0, description="The last id of the previous page"),
+        limit: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        """Buy-order accounts by id (settled orders leave once closed)."""
+        orders = await rpc(gateway.chain.buy_orders())
+        chosen = [
+            vars(order) for order in orders
+            if (starting_after is None or order.id > starting_after) and (status is None or order.status.lower() == status.lower())
+        ]
+        return _page(chosen[: limit + 1], limit, lambda order: order["id"])
+
+    @app.get("/v1/revenue/summary", response_model=models.RevenueSummary, responses=ERRORS, tags=["treasury"])
+    async def revenue_summary(
+        _: KeyRow = read,
+        starting_after: Optional[int] = Query(None, ge=1, description="The last batch_seq of the previous page"),
+        limit: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        """Revenue reported on-chain per source, and the batches that reported it, newest first."""
+        snap = await rpc(gateway.chain.state())
+        if snap.buyback is None:
+            raise NotInitialized("the program has no buy-order treasury")
+        treasury = snap.buyback
+        top = treasury.last_batch_seq if starting_after is None else min(treasury.last_batch_seq, starting_after - 1)
+        seqs = list(range(top, max(0, top - limit - 1), -1))
+        found = await rpc(gateway.chain.batches(seqs))
+        batches = [
+            {**vars(batch), "root": batch.root.hex(), "totals_cents": vars(batch.totals)}
+            for seq in seqs if (batch := found.get(seq)) is not None
+        ]
+        return {
+            "slot": snap.slot,
+            "revenue_cents": vars(treasury.revenue),
+            "available_cents": treasury.available_cents,
+            "last_batch_seq": treasury.last_batch_seq,
+            "batches": _page(batches, limit, lambda batch: batch["batch_seq"]),
+        }
+
+    def charges_service() -> Charges:
+        if gateway.charges is None:
+            raise ApiError(503, "charges_disabled", "this gateway has no fee collector key: it only reads")
+        return gateway.charges
+
+    @app.post(
+        "/v1/charges",
+        response_model=models.Charge,
+        status_code=201,
+        tags=["charges"],
+        responses={
+            **ERRORS,
+            200: {"model": models.Charge, "description": "A retry: the first result (header Idempotent-Replayed: true)"},
+            202: {"model": models.Charge, "description": "Sent, outcome not known yet: GET it later"},
+            402: {"model": models.FailedCharge, "description": "Balance or allowance short; or the program refused it"},
+            409: {"model": models.ErrorBody, "description": "request_id reused for another charge, in progress, or paused"},
+        },
+    )
+    async def create_charge(body: models.ChargeRequest, key: KeyRow = charge) -> Any:
+        """Charge a service's fee from the wallet's allowance, once per
+        `request_id`: validated first (service payable now, balance and
+        allowance cover the fee, key and wallet limits), then sent with the
+        fee collector's key. Refusals before sending write nothing."""
+        service = charges_service()
+        wallet = _wallet(body.wallet)
+        account = None if body.token_account is None else _wallet(body.token_account, "token_account")
+        if not 0 < len(body.service) <= 32:
+            raise ApiError(400, "unknown_service", "service: 1-32 characters", "service")
+        outcome = await rpc(service.create(key, wallet, body.service, body.request_id, account))
+        return _charge_reply(outcome.row, outcome.replayed)
+
+    @app.get("/v1/charges/{request_id}", response_model=models.Charge, responses=ERRORS, tags=["charges"])
+    async def get_charge(request_id: str, key: KeyRow = charge) -> Any:
+        """A charge of this key's merchant by its request id."""
+        row = await rpc(charges_service().get(key.merchant, request_id))
+        if row is None:
+            raise ApiError(404, "charge_not_found", f"no charge with request_id {request_id!r}", "request_id")
+        return as_dict(row)
+
+    @app.get("/v1/charges", response_model=models.Page[models.Charge], responses=ERRORS, tags=["charges"])
+    async def list_charges(
+        key: KeyRow = charge,
+        starting_after: Optional[int] = Query(None, ge=1, description="next_cursor of the previous page"),
+        limit: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        """This key's merchant's charges, newest first."""
+        rows = await asyncio.to_thread(gateway.store.list_charges, key.merchant, starting_after, limit + 1)
+        page = _page(rows, limit, lambda row: row.id)
+        return {**page, "data": [as_dict(row) for row in page["data"]]}
+
+    return app
+
+
+def _charge_reply(row: Any, replayed: bool) -> JSONResponse:
+    shown = as_dict(row)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    if row.status == "failed":
+        error_body = {"error": {"code": row.error_code, "message": row.error_message, "param": None}, "charge": shown}
+        return JSONResponse(error_body, status_code=402, headers=headers)
+    status = 202 if row.status == "pending" else (200 if replayed else 201)
+    return JSONResponse(shown, status_code=status, headers=headers)
+
+
+def wrap(app: FastAPI) -> ASGIApp:
+    """The app behind its guard (body limit, call log, 500s)."""
+    return Guard(app)

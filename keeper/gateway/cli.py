@@ -1,0 +1,153 @@
+"""`aistm7 gateway`: run the merchant gateway and manage its API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from keeper import log
+from keeper.cli_common import AsJson, RpcUrl
+from keeper.config import DEFAULT_GATEWAY_DATABASE
+from keeper.gateway import keys
+from keeper.gateway.charges import DEFAULT_LEASE_SECS, DEFAULT_WALLET_CHARGES_PER_MIN
+from keeper.gateway.chain import DEFAULT_TTL_SECS
+from keeper.gateway.store import Store
+
+gateway_app = typer.Typer(
+    help="The merchant gateway: a REST API (/v1, OpenAPI at /v1/openapi.json) for access checks, "
+    "service-fee charges and program state, with API keys.",
+    no_args_is_help=True,
+)
+keys_app = typer.Typer(help="API keys of the gateway (shown once, stored hashed).", no_args_is_help=True)
+gateway_app.add_typer(keys_app, name="keys")
+
+Database = typer.Option(
+    str(DEFAULT_GATEWAY_DATABASE), "--database", envvar="AISTM7_GATEWAY_DATABASE",
+    help="A SQLite file (embedded, one process) or postgresql://user:password@host:port/db (shared by several processes).",
+)
+
+
+def _store(database: str) -> Store:
+    try:
+        return Store(database)
+    except Exception as exc:  # any driver's failure to open is a clean exit
+        typer.echo(f"cannot open the database {database}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@keys_app.command("create")
+def keys_create(
+    merchant: str = typer.Option(..., "--merchant", help="The merchant the key acts for (request ids and charges are per merchant)."),
+    scope: list[str] = typer.Option(["read"], "--scope", help="read, charge or admin; repeat for several."),
+    label: str = typer.Option("", "--label", help="A note for people (where the key is used)."),
+    rate: int = typer.Option(50, "--rate", min=1, help="Requests a second (token bucket, per gateway process)."),
+    burst: int = typer.Option(100, "--burst", min=1, help="Requests allowed at once above the rate."),
+    database: str = Database,
+    as_json: bool = AsJson,
+) -> None:
+    """Create a key and print it: it is shown this once, only its hash is kept."""
+    store = _store(database)
+    try:
+        made = keys.create(store, merchant, set(scope), label, rate, burst)
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"key_id": made.row.key_id, "api_key": made.token, "merchant": merchant, "scopes": sorted(made.row.scopes)}))
+        return
+    typer.echo(made.token)
+    typer.echo(f"key {made.row.key_id} for {merchant}, scopes {','.join(sorted(made.row.scopes))}: store it now, it is not shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(database: str = Database, as_json: bool = AsJson) -> None:
+    """Every key (never its secret): id, merchant, scopes, limits, when created and revoked."""
+    store = _store(database)
+    try:
+        rows = store.keys()
+    finally:
+        store.close()
+    shown = [
+        {
+            "key_id": row.key_id, "merchant": row.merchant, "label": row.label, "scopes": sorted(row.scopes),
+            "rate_per_sec": row.rate_per_sec, "burst": row.burst, "created_at": row.created_at, "revoked_at": row.revoked_at,
+        }
+        for row in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    typer.echo(f"{'key_id':<18}{'merchant':<20}{'scopes':<20}{'rate':>6}{'burst':>7}  {'revoked':<8}label")
+    for key in shown:
+        revoked = "yes" if key["revoked_at"] else "no"
+        typer.echo(
+            f"{key['key_id']:<18}{key['merchant']:<20}{','.join(key['scopes']):<20}"  # type: ignore[arg-type]
+            f"{key['rate_per_sec']:>6}{key['burst']:>7}  {revoked:<8}{key['label']}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (the part after agw_)."), database: str = Database) -> None:
+    """Revoke a key: every gateway process refuses it within a few seconds."""
+    store = _store(database)
+    try:
+        revoked = store.revoke_key(key_id)
+    finally:
+        store.close()
+    if not revoked:
+        typer.echo(f"no live key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
+
+
+@gateway_app.command("run")
+def gateway_run(
+    rpc_url: str = RpcUrl,
+    database: str = Database,
+    host: str = typer.Option("127.0.0.1", "--host", envvar="AISTM7_GATEWAY_HOST", help="Address to listen on."),
+    port: int = typer.Option(8790, "--port", envvar="AISTM7_GATEWAY_PORT", help="Port to listen on."),
+    fee_collector_keypair: Optional[Path] = typer.Option(
+        None, "--fee-collector-keypair", envvar="AISTM7_FEE_COLLECTOR_KEYPAIR",
+        help="The program's fee collector key (solana-keygen JSON); without it POST /v1/charges answers 503.",
+    ),
+    cache_ttl: float = typer.Option(
+        DEFAULT_TTL_SECS, "--cache-ttl", envvar="AISTM7_GATEWAY_CACHE_TTL", min=0.0,
+        help="Seconds a chain read (access, requirement, fees, orders) is served from cache.",
+    ),
+    key_cache: float = typer.Option(
+        keys.DEFAULT_CACHE_SECS, "--key-cache", envvar="AISTM7_GATEWAY_KEY_CACHE", min=0.0,
+        help="Seconds a looked-up API key is trusted (a revocation reaches this process within it).",
+    ),
+    charge_lease: float = typer.Option(
+        DEFAULT_LEASE_SECS, "--charge-lease", envvar="AISTM7_GATEWAY_CHARGE_LEASE", min=0.5,
+        help="Seconds a process owns a charge it is sending; after that another process may settle it.",
+    ),
+    wallet_charges_per_min: int = typer.Option(
+        DEFAULT_WALLET_CHARGES_PER_MIN, "--wallet-charges-per-min", envvar="AISTM7_GATEWAY_WALLET_LIMIT", min=1,
+        help="Charges a wallet may get a minute, over all merchants.",
+    ),
+    log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
+) -> None:
+    """Serve the gateway until SIGINT or SIGTERM (requests in flight finish first).
+
+    Endpoints (Authorization: Bearer agw_...): GET /v1/access/{wallet},
+    /v1/requirement, /v1/fees, /v1/buy-orders, /v1/revenue/summary (scope
+    read); POST /v1/charges, GET /v1/charges[/{request_id}] (scope charge);
+    GET /v1/health (no key). Several processes can share one PostgreSQL."""
+    from keeper.gateway import server  # FastAPI and uvicorn load only for the server
+
+    log.configure(log_json)
+    settings = server.Settings(
+        rpc_url, database, host, port, fee_collector_keypair, cache_ttl, key_cache, charge_lease, wallet_charges_per_min
+    )
+    try:
+        asyncio.run(server.serve(settings))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc

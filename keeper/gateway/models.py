@@ -1,0 +1,159 @@
+"""The gateway's request and response types; the OpenAPI document
+(`/v1/openapi.json`) is generated from them."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Units = Field(description="Token base units (the mint's decimals apply)")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `invalid_wallet`, `rate_limited`")
+    message: str = Field(description="For people; may change")
+    param: Optional[str] = Field(None, description="The request field at fault, when there is one")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Override(BaseModel):
+    units: int
+    expires_at: int
+
+
+class Requirement(BaseModel):
+    slot: int = Field(description="The slot the accounts were read at")
+    cluster_time: int
+    effective_units: Optional[int] = Field(description="Tokens a wallet must lock now (None before the first pricing)")
+    effective_tokens: Optional[str]
+    set_by: Literal["price", "override", "nothing yet"]
+    computed_units: int = Field(description="The requirement the last price set")
+    price: int
+    expo: int
+    price_usd: Optional[str]
+    source: str = Field(description="The feed that set the price: Primary, Backup, or None before the first pricing")
+    publish_time: int
+    price_age_secs: Optional[int]
+    updated_at: int
+    breaker_tripped: bool
+    paused: bool
+    override: Optional[Override]
+
+
+class Access(BaseModel):
+    slot: int = Field(description="The slot the wallet's lock and the config were read at")
+    cluster_time: int
+    wallet: str
+    has_access: bool = Field(description="What `verify_access` answers now: not paused and locked >= required")
+    locked_units: int
+    locked_tokens: str
+    unlocking_units: int
+    unlocking_tokens: str
+    unlock_at: Optional[int]
+    required_units: Optional[int]
+    required_tokens: Optional[str]
+    paused: bool
+    requirement: Requirement
+
+
+class Fee(BaseModel):
+    name: str
+    cost_units: int
+    cost_tokens: str
+    active: bool
+    payable_now: bool
+    valid_from: int
+    valid_to: Optional[int]
+    count: int
+    total_units: int
+
+
+class Fees(BaseModel):
+    slot: int
+    cluster_time: int
+    data: list[Fee]
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list that grows: pass `next_cursor` as `starting_after` for the next page."""
+
+    data: list[T]
+    has_more: bool
+    next_cursor: Optional[int]
+
+
+class BuyOrder(BaseModel):
+    id: int
+    status: str
+    zar_allocated_cents: int
+    revenue_used_cents: int
+    quote_budget: int
+    quote_spent: int
+    tokens_acquired: int
+    limit_price: int
+    created_at: int
+    expires_at: int
+    closed_at: int
+
+
+class RevenueTotals(BaseModel):
+    course_sale: int
+    subscription: int
+    other: int
+    total: int
+
+
+class RevenueBatch(BaseModel):
+    batch_seq: int
+    root: str = Field(description="The batch's Merkle-sum root, hex")
+    totals_cents: RevenueTotals
+    events: int
+    reported_at: int
+    slot: int
+
+
+class RevenueSummary(BaseModel):
+    slot: int
+    revenue_cents: RevenueTotals = Field(description="ZAR cents reported on-chain per source")
+    available_cents: int = Field(description="Reported revenue not yet used for buy-orders")
+    last_batch_seq: int
+    batches: Page[RevenueBatch] = Field(description="Reported batches, newest first")
+
+
+class ChargeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wallet: str = Field(description="The paying wallet (base58); it must have approved the fee delegate")
+    service: str = Field(description="A service of the fee schedule, e.g. `search`")
+    request_id: str = Field(description="Your id for this request (1-128 of A-Z a-z 0-9 . _ : -): a retry returns the first result")
+    token_account: Optional[str] = Field(None, description="The wallet's token account to charge; default its associated one")
+
+
+class ChargeError(BaseModel):
+    code: str
+    message: Optional[str]
+
+
+class Charge(BaseModel):
+    request_id: str
+    merchant: str
+    wallet: str
+    service: str
+    token_account: str
+    status: Literal["pending", "succeeded", "failed"]
+    amount_units: Optional[int]
+    signature: Optional[str] = Field(description="The transaction that charged (None when another of this request's landed)")
+    slot: Optional[int]
+    error: Optional[ChargeError] = Field(description="Why the program refused it (failed charges)")
+    created_ms: int
+    completed_ms: Optional[int]
+
+
+class FailedCharge(ErrorBody):
+    charge: Charge

@@ -1,0 +1,90 @@
+"""`aistm7 gateway run`: the app under uvicorn, its client and store, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import uvicorn
+from loguru import logger
+from solders.keypair import Keypair
+
+from keeper.client import Aistm7Client
+from keeper.deploy import load_keypair
+from keeper.gateway.app import Gateway, make_app, wrap
+from keeper.gateway.chain import ChainReader
+from keeper.gateway.charges import Charges
+from keeper.gateway.keys import KeyRing
+from keeper.gateway.limits import Buckets
+from keeper.gateway.store import Store
+
+
+@dataclass(frozen=True)
+class Settings:
+    rpc_url: str
+    database: str
+    host: str
+    port: int
+    fee_collector_keypair: Path | None
+    cache_ttl_secs: float
+    key_cache_secs: float
+    charge_lease_secs: float
+    wallet_charges_per_min: int
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the signal that stopped it once it has drained; the
+    gateway stops cleanly instead (exit status 0 after SIGTERM or SIGINT)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+def build(settings: Settings, client: Aistm7Client, store: Store, after_send: Callable[[], None] | None = None) -> Gateway:
+    chain = ChainReader(client, settings.cache_ttl_secs)
+    charges = None
+    if settings.fee_collector_keypair is not None:
+        charges = Charges(store, chain, client, settings.charge_lease_secs, settings.wallet_charges_per_min, after_send)
+    return Gateway(store, chain, charges, KeyRing(store, settings.key_cache_secs), Buckets())
+
+
+async def serve(settings: Settings, after_send: Callable[[], None] | None = None) -> None:
+    log = logger.bind(job="gateway")
+    payer = Keypair() if settings.fee_collector_keypair is None else load_keypair(settings.fee_collector_keypair)
+    store = await asyncio.to_thread(Store, settings.database)
+    client = Aistm7Client.connect(settings.rpc_url, payer)
+    try:
+        gateway = build(settings, client, store, after_send)
+        config = uvicorn.Config(
+            wrap(make_app(gateway)), host=settings.host, port=settings.port, log_level="warning",
+            access_log=False, lifespan="off", timeout_graceful_shutdown=10,
+        )
+        server = _Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            role = f"charging as {payer.pubkey()}" if gateway.charges is not None else "read-only (no fee collector key)"
+            log.info(
+                "gateway listening on http://{}:{} (RPC {}, database {}, {})",
+                settings.host, settings.port, settings.rpc_url, store.engine.url.render_as_string(hide_password=True), role,
+            )
+        await task
+        if not server.started:
+            raise ValueError(f"the gateway could not listen on {settings.host}:{settings.port}")
+        log.info("gateway stopped")
+    finally:
+        await client.close()
+        store.close()

@@ -1,0 +1,437 @@
+"""The merchant gateway against a live validator, on SQLite and on
+PostgreSQL: keys and scopes, refusals that write nothing, reads from chain,
+charges at most once per request id (two processes, a crash mid-charge)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import httpx
+import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from spl.token.instructions import create_associated_token_account, get_associated_token_address
+
+from keeper import addresses
+from keeper.client import Aistm7Client
+from keeper.state import TOKEN, RequirementOverride
+from keeper.token import approve_ix
+from tests.conftest import (
+    INITIAL_SUPPLY,
+    ROOT,
+    SOL,
+    Roles,
+    _free_port,
+    _fund,
+    aistm7,
+    airdrop,
+    balance,
+    batch_root,
+    deploy_with_treasury,
+    launch_validator,
+    postgres_database,
+)
+
+LOGS: dict[int, Path] = {}
+SEARCH = TOKEN // 10
+REQUIRED = 100 * TOKEN
+
+
+@dataclass(frozen=True)
+class GatewayChain:
+    rpc_url: str
+    roles: Roles
+    deployer: Keypair
+    mint: Pubkey
+    collector_file: Path
+
+
+@pytest.fixture(scope="module")
+def chain(xprocess, tmp_path_factory) -> Iterator[GatewayChain]:  # type: ignore[no-untyped-def]
+    """A chain of the gateway's own: config, fee schedule, treasury, three
+    revenue batches, an access override of 100 tokens."""
+    rpc_url = launch_validator(xprocess, "localnet-gateway", tmp_path_factory.mktemp("gateway-ledger"))
+    roles = Roles(Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
+    deployer = Keypair()
+    for key in (deployer, roles.admin, roles.keeper, roles.fee_collector):
+        _fund(rpc_url, key, 10 * SOL)
+
+    async def setup() -> Pubkey:
+        client = Aistm7Client.connect(rpc_url, deployer)
+        try:
+            await deploy_with_treasury(client, roles, INITIAL_SUPPLY)
+            for seq, cents in ((1, 150_000), (2, 9_900), (3, 1)):
+                ix = client.report_revenue_ix(roles.keeper.pubkey(), seq, batch_root(("course_sale", cents), ("other", 100)))
+                await client.send([ix], [roles.keeper])
+            now = await client.cluster_time()
+            override = RequirementOverride(REQUIRED, now + 86_400)
+            await client.send([client.set_requirement_override_ix(roles.admin.pubkey(), override)], [roles.admin])
+            config = await client.fetch_config()
+            assert config is not None
+            return config.data.mint
+        finally:
+            await client.close()
+
+    mint = asyncio.run(setup())
+    collector_file = tmp_path_factory.mktemp("gateway-keys") / "collector.json"
+    collector_file.write_text(json.dumps(list(bytes(roles.fee_collector))))
+    yield GatewayChain(rpc_url, roles, deployer, mint, collector_file)
+    xprocess.getinfo("localnet-gateway").terminate()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("gateway-db") / "gateway.sqlite3")
+    return postgres_database(request.getfixturevalue("postgres_server"))
+
+
+def start_gateway(chain: GatewayChain, database: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`aistm7 gateway run` in the background, its log in a file `stop` returns."""
+    port = _free_port()
+    log = (Path(tempfile.mkdtemp(prefix="gateway-")) / "gateway.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "aistm7"), "gateway", "run", "--rpc-url", chain.rpc_url, "--database", database,
+            "--port", str(port), "--fee-collector-keypair", str(chain.collector_file), *args,
+        ],
+        stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    LOGS[process.pid] = Path(log.name)
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, process)
+    return process, base
+
+
+def wait_ready(base: str, process: subprocess.Popen[str]) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise AssertionError(f"the gateway exited: {output(process)}")
+        try:
+            httpx.get(f"{base}/v1/health", timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {base}")
+
+
+def output(process: subprocess.Popen[str]) -> str:
+    found = LOGS.get(process.pid)
+    if found is not None:
+        return found.read_text()
+    return process.stdout.read() if process.stdout else ""
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, then its whole log; it must have stopped cleanly."""
+    process.terminate()
+    process.wait(timeout=30)
+    shown = output(process)
+    assert process.returncode == 0, shown
+    return shown
+
+
+@pytest.fixture(scope="module")
+def gateway(chain: GatewayChain, database: str) -> Iterator[str]:
+    process, base = start_gateway(chain, database, "--charge-lease", "2", "--key-cache", "0.2", "--wallet-charges-per-min", "2")
+    yield base
+    log = stop(process)
+    assert "gateway stopped" in log
+
+
+def new_key(database: str, merchant: str, *scopes: str, rate: int = 1000) -> tuple[str, str]:
+    """(key id, token) of a new key."""
+    args = [arg for scope in scopes for arg in ("--scope", scope)]
+    made = aistm7("gateway", "keys", "create", "--merchant", merchant, *args, "--rate", str(rate), "--burst", str(rate),
+                  "--database", database, "--json")
+    assert made.returncode == 0, made.stderr
+    shown = json.loads(made.stdout)
+    return shown["key_id"], shown["api_key"]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def payer_wallet(chain: GatewayChain, tokens: int = 10 * TOKEN, allowance: int = 10 * TOKEN) -> tuple[Keypair, Pubkey]:
+    """A new wallet with its associated token account holding `tokens` and
+    an allowance of `allowance` to the fee delegate."""
+    wallet = Keypair()
+    client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+    try:
+        account = get_associated_token_address(wallet.pubkey(), chain.mint)
+        ixs = [
+            create_associated_token_account(chain.deployer.pubkey(), wallet.pubkey(), chain.mint),
+            client.mint_to_ix(chain.roles.admin.pubkey(), chain.mint, account, tokens),
+        ]
+        signers = [chain.roles.admin]
+        if allowance:
+            ixs.append(approve_ix(account, addresses.fee_delegate_pda(), wallet.pubkey(), allowance))
+            signers.append(wallet)
+        await client.send(ixs, signers)
+    finally:
+        await client.close()
+    return wallet, account
+
+
+async def token_balance(chain: GatewayChain, account: Pubkey) -> int:
+    client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+    try:
+        return await balance(client, account)
+    finally:
+        await client.close()
+
+
+def code(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+async def test_bad_input_gets_a_4xx_with_a_code_and_writes_nothing(chain: GatewayChain, database: str, gateway: str) -> None:
+    _, reader = new_key(database, "shop", "read")
+    revoked_id, revoked = new_key(database, "shop", "read", "charge")
+    _, charger = new_key(database, "shop", "charge")
+    wallet, account = await payer_wallet(chain)
+    _, someone_elses = await payer_wallet(chain)
+    good = {"wallet": str(wallet.pubkey()), "service": "search", "request_id": "order-1"}
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        assert (await http.get("/v1/requirement", headers=auth(revoked))).status_code == 200
+        assert aistm7("gateway", "keys", "revoke", revoked_id, "--database", database).returncode == 0
+        assert aistm7("gateway", "keys", "revoke", revoked_id, "--database", database).returncode == 1
+        time.sleep(0.5)  # past --key-cache
+        cases = {
+            "no key": (http.get("/v1/requirement"), 401, "missing_api_key"),
+            "not a bearer": (http.get("/v1/requirement", headers={"Authorization": "Basic abc"}), 401, "invalid_api_key"),
+            "garbage key": (http.get("/v1/requirement", headers=auth("agw_nothing")), 401, "invalid_api_key"),
+            "forged secret": (http.get("/v1/requirement", headers=auth(reader[:-4] + "AAAA")), 401, "invalid_api_key"),
+            "revoked key": (http.get("/v1/requirement", headers=auth(revoked)), 401, "api_key_revoked"),
+            "read key charges": (http.post("/v1/charges", json=good, headers=auth(reader)), 403, "insufficient_scope"),
+            "charge key reads": (http.get("/v1/fees", headers=auth(charger)), 403, "insufficient_scope"),
+            "bad wallet": (http.get("/v1/access/not-a-wallet", headers=auth(reader)), 400, "invalid_wallet"),
+            "long wallet": (http.get("/v1/access/" + "1" * 300, headers=auth(reader)), 400, "invalid_wallet"),
+            "charge bad wallet": (http.post("/v1/charges", json={**good, "wallet": "0OIl"}, headers=auth(charger)), 400, "invalid_wallet"),
+            "unknown service": (http.post("/v1/charges", json={**good, "service": "massage"}, headers=auth(charger)), 400, "unknown_service"),
+            "long service": (http.post("/v1/charges", json={**good, "service": "s" * 40}, headers=auth(charger)), 400, "unknown_service"),
+            "bad request id": (http.post("/v1/charges", json={**good, "request_id": "a b"}, headers=auth(charger)), 400, "invalid_request_id"),
+            "missing field": (http.post("/v1/charges", json={"wallet": good["wallet"]}, headers=auth(charger)), 400, "invalid_request"),
+            "extra field": (http.post("/v1/charges", json={**good, "amount": 5}, headers=auth(charger)), 400, "invalid_request"),
+            "not json": (http.post("/v1/charges", content=b"{nope", headers={**auth(charger), "Content-Type": "application/json"}), 400, "invalid_json"),
+            "oversized": (http.post("/v1/charges", json={**good, "request_id": "x" * 5000}, headers=auth(charger)), 413, "body_too_large"),
+            "other's account": (
+                http.post("/v1/charges", json={**good, "token_account": str(get_associated_token_address(Keypair().pubkey(), chain.mint))}, headers=auth(charger)),
+                402, "no_token_account",
+            ),
+            "someone else's account": (
+                http.post("/v1/charges", json={**good, "token_account": str(someone_elses)}, headers=auth(charger)), 400, "wrong_token_account",
+            ),
+            "bad page": (http.get("/v1/buy-orders?limit=1000", headers=auth(reader)), 400, "invalid_request"),
+            "no route": (http.get("/v1/nothing", headers=auth(reader)), 404, "not_found"),
+            "wrong method": (http.delete("/v1/fees", headers=auth(reader)), 405, "method_not_allowed"),
+            "no charge": (http.get("/v1/charges/order-1", headers=auth(charger)), 404, "charge_not_found"),
+        }
+        for name, (pending, status, expected) in cases.items():
+            response = await pending
+            assert code(response) == (status, expected), (name, response.text)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"wallet": "' + str(wallet.pubkey()).encode() + b'", "request_id": "'
+            yield b"y" * 5000
+            yield b'", "service": "search"}'
+
+        streamed = await http.post("/v1/charges", content=chunks(), headers={**auth(charger), "Content-Type": "application/json"})
+        assert code(streamed) == (413, "body_too_large")
+        listed = await http.get("/v1/charges", headers=auth(charger))
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    assert await token_balance(chain, account) == 10 * TOKEN
+
+
+async def test_keys_are_listed_without_secrets_and_rate_limited(database: str, gateway: str) -> None:
+    key_id, token = new_key(database, "limited", "read", rate=1)
+    listed = aistm7("gateway", "keys", "list", "--database", database, "--json")
+    assert listed.returncode == 0
+    (row,) = [key for key in json.loads(listed.stdout) if key["key_id"] == key_id]
+    assert (row["merchant"], row["scopes"], row["rate_per_sec"], row["revoked_at"]) == ("limited", ["read"], 1, None)
+    assert token.split("_")[-1] not in listed.stdout
+    refused = aistm7("gateway", "keys", "create", "--merchant", "Bad Name", "--database", database)
+    assert refused.returncode == 2 and "merchant" in refused.stderr
+    refused = aistm7("gateway", "keys", "create", "--merchant", "ok", "--scope", "root", "--database", database)
+    assert refused.returncode == 2 and "scopes" in refused.stderr
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        first = await http.get("/v1/fees", headers=auth(token))
+        second = await http.get("/v1/fees", headers=auth(token))
+    assert first.status_code == 200
+    assert code(second) == (429, "rate_limited")
+    assert int(second.headers["Retry-After"]) >= 1
+
+
+async def test_reads_answer_from_chain_with_the_slot(chain: GatewayChain, database: str, gateway: str) -> None:
+    _, reader = new_key(database, "shop", "read")
+    wallet, account = await payer_wallet(chain, tokens=200 * TOKEN, allowance=0)
+    async with httpx.AsyncClient(base_url=gateway, timeout=30, headers=auth(reader)) as http:
+        before = (await http.get(f"/v1/access/{wallet.pubkey()}")).json()
+        client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+        try:
+            await airdrop(client, wallet.pubkey(), SOL)  # the lock account's rent
+            await client.send([client.lock_tokens_ix(wallet.pubkey(), chain.mint, account, REQUIRED)], [wallet])
+        finally:
+            await client.close()
+        time.sleep(1.2)  # past --cache-ttl
+        after = (await http.get(f"/v1/access/{wallet.pubkey()}")).json()
+        requirement = (await http.get("/v1/requirement")).json()
+        fees = (await http.get("/v1/fees")).json()
+        first = (await http.get("/v1/revenue/summary?limit=2")).json()
+        rest = (await http.get(f"/v1/revenue/summary?limit=2&starting_after={first['batches']['next_cursor']}")).json()
+        orders = (await http.get("/v1/buy-orders")).json()
+        health = await http.get("/v1/health")
+    assert (before["has_access"], before["locked_units"], before["required_units"]) == (False, 0, REQUIRED)
+    assert (after["has_access"], after["locked_units"], after["locked_tokens"]) == (True, REQUIRED, "100")
+    assert after["slot"] > before["slot"] > 0
+    assert after["requirement"]["set_by"] == "override" == requirement["set_by"]
+    assert requirement["override"]["units"] == REQUIRED
+    assert {fee["name"]: fee["cost_units"] for fee in fees["data"]} == {
+        "search": SEARCH, "goal": TOKEN, "analysis": TOKEN // 2, "notification": TOKEN // 20,
+    }
+    assert all(fee["payable_now"] for fee in fees["data"])
+    assert first["revenue_cents"] == {"course_sale": 159_901, "subscription": 0, "other": 300, "total": 160_201}
+    assert [b["batch_seq"] for b in first["batches"]["data"]] == [3, 2] and first["batches"]["has_more"]
+    assert [b["batch_seq"] for b in rest["batches"]["data"]] == [1] and not rest["batches"]["has_more"]
+    assert rest["batches"]["data"][0]["totals_cents"]["course_sale"] == 150_000
+    assert orders == {"data": [], "has_more": False, "next_cursor": None}
+    assert health.status_code == 200 and health.json()["ok"] and health.json()["charges"] == "enabled"
+
+
+async def test_the_openapi_document_covers_every_endpoint(gateway: str) -> None:
+    document = httpx.get(f"{gateway}/v1/openapi.json", timeout=30).json()
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) >= {
+        "/v1/access/{wallet}", "/v1/requirement", "/v1/fees", "/v1/buy-orders", "/v1/revenue/summary",
+        "/v1/charges", "/v1/charges/{request_id}", "/v1/health",
+    }
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "402" in document["paths"]["/v1/charges"]["post"]["responses"]
+
+
+async def test_a_charge_is_sent_once_per_request_id(chain: GatewayChain, database: str, gateway: str, tmp_path: Path) -> None:
+    shop = f"shop-{os.urandom(4).hex()}"  # request ids are per merchant, on a chain both databases share
+    _, charger = new_key(database, shop, "charge")
+    _, other_merchant = new_key(database, f"other-{shop}", "charge")
+    wallet, account = await payer_wallet(chain)
+    poor, poor_account = await payer_wallet(chain, allowance=SEARCH - 1)
+    body = {"wallet": str(wallet.pubkey()), "service": "search", "request_id": "order-1"}
+    async with httpx.AsyncClient(base_url=gateway, timeout=60) as http:
+        first = await http.post("/v1/charges", json=body, headers=auth(charger))
+        retry = await http.post("/v1/charges", json=body, headers=auth(charger))
+        reused = await http.post("/v1/charges", json={**body, "service": "goal"}, headers=auth(charger))
+        fetched = await http.get("/v1/charges/order-1", headers=auth(charger))
+        elsewhere = await http.post("/v1/charges", json=body, headers=auth(other_merchant))
+        short = await http.post("/v1/charges", json={**body, "wallet": str(poor.pubkey()), "request_id": "order-2"}, headers=auth(charger))
+        limited = await http.post("/v1/charges", json={**body, "request_id": "order-3"}, headers=auth(charger))
+        listed = (await http.get("/v1/charges?limit=1", headers=auth(charger))).json()
+    charge = first.json()
+    assert first.status_code == 201 and charge["status"] == "succeeded" and charge["amount_units"] == SEARCH
+    assert charge["signature"] and charge["slot"] > 0 and charge["error"] is None, charge
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true" and retry.json() == charge
+    assert code(reused) == (409, "request_id_reused")
+    assert fetched.json() == charge
+    assert elsewhere.status_code == 201 and elsewhere.json()["signature"] != charge["signature"]
+    assert code(short) == (402, "allowance_too_small")
+    assert code(limited) == (429, "wallet_rate_limited")  # the wallet's third charge this minute over both merchants
+    assert await token_balance(chain, account) == 10 * TOKEN - 2 * SEARCH
+    assert await token_balance(chain, poor_account) == 10 * TOKEN
+    assert [c["request_id"] for c in listed["data"]] == ["order-1"] and not listed["has_more"]
+
+    # A gateway whose database lost the charge finds its receipt on-chain: no second charge.
+    blank = str(tmp_path / "blank.sqlite3")
+    _, fresh = new_key(blank, shop, "charge")
+    amnesiac, base = start_gateway(chain, blank)
+    try:
+        again = httpx.post(f"{base}/v1/charges", json=body, headers=auth(fresh), timeout=60)
+    finally:
+        stop(amnesiac)
+    assert again.status_code == 201 and again.json()["status"] == "succeeded", again.text
+    assert again.json()["amount_units"] == SEARCH and again.json()["signature"] is None
+    assert await token_balance(chain, account) == 10 * TOKEN - 2 * SEARCH
+
+
+async def settle(http: httpx.AsyncClient, url: str, body: dict[str, Any], token: str) -> httpx.Response:
+    """POST until the charge has an outcome (202 and 409 charge_in_progress are retried)."""
+    for _ in range(200):
+        response = await http.post(url, json=body, headers=auth(token))
+        in_progress = response.status_code == 409 and code(response)[1] == "charge_in_progress"
+        if response.status_code != 202 and not in_progress:
+            return response
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the charge never settled")
+
+
+async def test_two_gateways_on_one_postgresql_charge_once(chain: GatewayChain, postgres_server: str) -> None:
+    shared = postgres_database(postgres_server)
+    one, base_one = start_gateway(chain, shared, "--charge-lease", "2")
+    two, base_two = start_gateway(chain, shared, "--charge-lease", "2")
+    try:
+        _, token = new_key(shared, "shop", "charge")
+        wallet, account = await payer_wallet(chain)
+        body = {"wallet": str(wallet.pubkey()), "service": "search", "request_id": "twice"}
+        async with httpx.AsyncClient(timeout=60) as http:
+            first = await asyncio.gather(*(
+                http.post(f"{base}/v1/charges", json=body, headers=auth(token)) for base in [base_one, base_two] * 5
+            ))
+            settled = [await settle(http, f"{base}/v1/charges", body, token) for base in (base_one, base_two)]
+    finally:
+        stop(one)
+        stop(two)
+    statuses = sorted(r.status_code for r in first)
+    assert statuses.count(201) == 1, [r.text for r in first]
+    assert set(statuses) <= {201, 200, 409}
+    signatures = {r.json()["signature"] for r in [*first, *settled] if r.status_code in (200, 201)}
+    assert len(signatures) == 1
+    assert await token_balance(chain, account) == 10 * TOKEN - SEARCH
+
+
+CRASH_AFTER_SEND = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from keeper.gateway import server
+settings = server.Settings(sys.argv[1], sys.argv[2], "127.0.0.1", int(sys.argv[3]), Path(sys.argv[4]), 1.0, 0.2, 2.0, 60)
+asyncio.run(server.serve(settings, after_send=lambda: os.kill(os.getpid(), signal.SIGKILL)))
+"""
+
+
+async def test_a_gateway_killed_after_sending_charges_nothing_twice(chain: GatewayChain, postgres_server: str) -> None:
+    shared = postgres_database(postgres_server)
+    port = _free_port()
+    doomed = subprocess.Popen(
+        [sys.executable, "-c", CRASH_AFTER_SEND, chain.rpc_url, shared, str(port), str(chain.collector_file)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    wait_ready(f"http://127.0.0.1:{port}", doomed)
+    survivor, base = start_gateway(chain, shared, "--charge-lease", "2")
+    try:
+        _, token = new_key(shared, "shop", "charge")
+        wallet, account = await payer_wallet(chain)
+        body = {"wallet": str(wallet.pubkey()), "service": "goal", "request_id": "crash-1"}
+        async with httpx.AsyncClient(timeout=60) as http:
+            with pytest.raises(httpx.TransportError):
+                await http.post(f"http://127.0.0.1:{port}/v1/charges", json=body, headers=auth(token))
+            assert doomed.wait(timeout=30) == -9
+            landed = await token_balance(chain, account)
+            retried = await http.post(f"{base}/v1/charges", json=body, headers=auth(token))
+            if retried.status_code == 409:  # the dead process's lease had not run out yet
+                await asyncio.sleep(2.5)
+                retried = await http.post(f"{base}/v1/charges", json=body, headers=auth(token))
+    finally:
+        log = stop(survivor)
+    assert landed == 10 * TOKEN - TOKEN, "killed before the charge landed"
+    assert retried.status_code == 200 and retried.json()["status"] == "succeeded", retried.text
+    assert retried.json()["amount_units"] == TOKEN and retried.json()["signature"]
+    assert "taking over charge crash-1" in log
+    assert await token_balance(chain, account) == 10 * TOKEN - TOKEN
