@@ -32,6 +32,8 @@ POLL_SECS = 0.25
 MAX_ATTEMPTS = 5
 # Compute units a priority-fee transaction reserves; our instructions use far less.
 PRIORITY_CU_LIMIT = 400_000
+MAX_REMEMBERED = 10_000
+"""Signatures a sender remembers to never reuse one within a blockhash's life."""
 
 
 class SendError(RuntimeError):
@@ -78,6 +80,8 @@ class Sender:
             full = [*await self.priority_ixs(instructions), *instructions]
             tx = Transaction.new_signed_with_payer(full, self.payer.pubkey(), [self.payer, *signers], latest.blockhash)
             if tx.signatures[0] not in self._sent:
+                if len(self._sent) >= MAX_REMEMBERED:
+                    self._sent.clear()  # a blockhash expires long before this many sends
                 self._sent.add(tx.signatures[0])
                 return tx, latest.last_valid_block_height
             await asyncio.sleep(POLL_SECS)

@@ -11,20 +11,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import httpx
 import pytest
+import websockets
+from aiohttp import web
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.instructions import create_associated_token_account, get_associated_token_address
 
 from keeper import addresses
+from keeper.audit.history import HistoryEvent
 from keeper.client import Aistm7Client
+from keeper.gateway.errors import ApiError
+from keeper.gateway.events import Translator, moved_bps
+from keeper.gateway.webhooks import check_url
 from keeper.state import TOKEN, RequirementOverride
 from keeper.token import approve_ix
+from keeper.webhook import SIGNATURE_HEADER, verify
 from tests.conftest import (
     INITIAL_SUPPLY,
     ROOT,
@@ -143,7 +150,10 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 @pytest.fixture(scope="module")
 def gateway(chain: GatewayChain, database: str) -> Iterator[str]:
-    process, base = start_gateway(chain, database, "--charge-lease", "2", "--key-cache", "0.2", "--wallet-charges-per-min", "2")
+    process, base = start_gateway(
+        chain, database, "--charge-lease", "2", "--key-cache", "0.2", "--wallet-charges-per-min", "2",
+        "--allow-private-webhooks", "--webhook-retry-base", "0.2", "--webhook-retry-max", "1",
+    )
     yield base
     log = stop(process)
     assert "gateway stopped" in log
@@ -379,6 +389,7 @@ async def test_two_gateways_on_one_postgresql_charge_once(chain: GatewayChain, p
     two, base_two = start_gateway(chain, shared, "--charge-lease", "2")
     try:
         _, token = new_key(shared, "shop", "charge")
+        _, reader = new_key(shared, "shop", "read")
         wallet, account = await payer_wallet(chain)
         body = {"wallet": str(wallet.pubkey()), "service": "search", "request_id": "twice"}
         async with httpx.AsyncClient(timeout=60) as http:
@@ -386,6 +397,14 @@ async def test_two_gateways_on_one_postgresql_charge_once(chain: GatewayChain, p
                 http.post(f"{base}/v1/charges", json=body, headers=auth(token)) for base in [base_one, base_two] * 5
             ))
             settled = [await settle(http, f"{base}/v1/charges", body, token) for base in (base_one, base_two)]
+            charged = settled[0].json()["signature"]
+
+            async def recorded() -> list[dict[str, Any]]:
+                found = await http.get(f"{base_two}/v1/events?types=charge.succeeded&limit=100", headers=auth(reader))
+                return [event for event in found.json()["data"] if event["signature"] == charged]
+
+            await until(lambda: recorded(), "the charge's event")  # one process leads and indexes
+            events = await recorded()
     finally:
         stop(one)
         stop(two)
@@ -395,6 +414,7 @@ async def test_two_gateways_on_one_postgresql_charge_once(chain: GatewayChain, p
     signatures = {r.json()["signature"] for r in [*first, *settled] if r.status_code in (200, 201)}
     assert len(signatures) == 1
     assert await token_balance(chain, account) == 10 * TOKEN - SEARCH
+    assert len(events) == 1 and events[0]["data"]["event"] == "FeePaid"
 
 
 CRASH_AFTER_SEND = """
@@ -435,3 +455,173 @@ async def test_a_gateway_killed_after_sending_charges_nothing_twice(chain: Gatew
     assert retried.json()["amount_units"] == TOKEN and retried.json()["signature"]
     assert "taking over charge crash-1" in log
     assert await token_balance(chain, account) == 10 * TOKEN - TOKEN
+
+
+@dataclass
+class Receiver:
+    """A merchant's webhook endpoint on this machine that can be down."""
+
+    url: str
+    down: bool
+    received: list[tuple[dict[str, Any], str]]
+    raw: list[tuple[bytes, str]] = field(default_factory=list)
+    refused: int = 0
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    port = _free_port()
+    found = Receiver(f"http://127.0.0.1:{port}/hook", True, [])
+
+    async def hook(request: web.Request) -> web.Response:
+        if found.down:
+            found.refused += 1
+            return web.Response(status=500, text="down")
+        raw = await request.read()
+        found.received.append((json.loads(raw), request.headers[SIGNATURE_HEADER]))
+        found.raw.append((raw, request.headers[SIGNATURE_HEADER]))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield found
+    await runner.cleanup()
+
+
+async def until(check: Any, what: str, secs: float = 60) -> None:
+    deadline = time.monotonic() + secs
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
+async def test_webhooks_reach_an_endpoint_that_was_down_in_order_signed(
+    chain: GatewayChain, database: str, gateway: str, receiver: Receiver
+) -> None:
+    shop = f"hooks-{os.urandom(4).hex()}"
+    _, admin_key = new_key(database, shop, "admin")
+    _, reader = new_key(database, f"other-{shop}", "read")
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, headers=auth(admin_key)) as http:
+        refused = await http.post("/v1/webhooks", json={"url": "ftp://example.com/x", "events": ["charge.succeeded"]})
+        assert code(refused) == (400, "invalid_url")
+        refused = await http.post("/v1/webhooks", json={"url": receiver.url, "events": ["nothing.happened"]})
+        assert code(refused) == (400, "invalid_request")
+        assert code(await http.get("/v1/webhooks", headers=auth(reader))) == (403, "insufficient_scope")
+        made = await http.post("/v1/webhooks", json={"url": receiver.url, "events": ["charge.succeeded", "access.changed"]})
+        assert made.status_code == 201, made.text
+        hook = made.json()
+        assert hook["secret"].startswith("whsec_") and hook["events"] == ["access.changed", "charge.succeeded"]
+        assert "secret" not in (await http.get("/v1/webhooks")).json()[0]
+
+        # While the endpoint is down: two charges and a lock, three events.
+        wallet, account = await payer_wallet(chain, tokens=300 * TOKEN)
+        signatures = []
+        for n in range(2):
+            body = {"wallet": str(wallet.pubkey()), "service": "notification", "request_id": f"hook-{n}"}
+            charged = await http.post("/v1/charges", json=body)
+            assert charged.status_code == 201, charged.text
+            signatures.append(charged.json()["signature"])
+        client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+        try:
+            await airdrop(client, wallet.pubkey(), SOL)
+            locked = await client.send([client.lock_tokens_ix(wallet.pubkey(), chain.mint, account, REQUIRED)], [wallet])
+        finally:
+            await client.close()
+        signatures.append(str(locked.signature))
+        await until(lambda: asyncio.sleep(0, receiver.refused >= 3), "failed deliveries")
+        assert receiver.received == []
+
+        receiver.down = False
+        await until(lambda: asyncio.sleep(0, len(receiver.received) >= 3), "the deliveries after recovery")
+        log = (await http.get(f"/v1/webhooks/{hook['id']}/deliveries?limit=100")).json()["data"]
+
+    events = [event for event, _ in receiver.received]
+    seqs = [event["seq"] for event in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "in order, once each"
+    mine = [event for event in events if event["signature"] in signatures]
+    assert [event["signature"] for event in mine] == signatures
+    assert [(event["type"], event["data"]["event"]) for event in mine] == [
+        ("charge.succeeded", "FeePaid"), ("charge.succeeded", "FeePaid"), ("access.changed", "TokensLocked"),
+    ]
+    assert mine[0]["data"]["payer"] == mine[2]["data"]["wallet"] == str(wallet.pubkey())
+    for raw, header in receiver.raw:
+        verify(hook["secret"].encode(), raw, header, time.time())
+    first = log[-1]
+    assert first["status"] == "delivered" and first["attempts"] >= 2
+    assert [t["status_code"] for t in first["tries"]][:1] == [500] and first["tries"][-1]["status_code"] == 200
+
+
+async def test_the_stream_pushes_events_and_resumes_without_gaps(chain: GatewayChain, database: str, gateway: str) -> None:
+    shop = f"stream-{os.urandom(4).hex()}"
+    _, token = new_key(database, shop, "read", "charge")
+    ws = gateway.replace("http://", "ws://") + "/v1/stream"
+    for url, expected in ((f"{ws}?api_key=agw_nope", 4401), (f"{ws}?api_key={token}&last_event_id=nope", 4404)):
+        async with websockets.connect(url) as refused:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await refused.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == expected
+
+    async def charge(n: int) -> str:
+        wallet, _ = await payer_wallet(chain)
+        body = {"wallet": str(wallet.pubkey()), "service": "search", "request_id": f"stream-{n}"}
+        async with httpx.AsyncClient(base_url=gateway, timeout=60, headers=auth(token)) as http:
+            charged = await http.post("/v1/charges", json=body)
+        assert charged.status_code == 201, charged.text
+        return str(charged.json()["signature"])
+
+    async def next_event(socket: Any, types: str = "charge.succeeded") -> dict[str, Any]:
+        while True:
+            event = json.loads(await asyncio.wait_for(socket.recv(), 60))
+            if event["type"] in types.split(","):
+                return event  # type: ignore[no-any-return]
+
+    async with websockets.connect(f"{ws}?types=charge.succeeded", additional_headers=auth(token)) as live:
+        first = await charge(1)
+        seen = await next_event(live)
+    assert seen["signature"] == first and seen["data"]["event"] == "FeePaid"
+
+    missed = [await charge(2), await charge(3)]  # while no one listens
+    async with websockets.connect(f"{ws}?api_key={token}&last_event_id={seen['id']}&types=charge.succeeded") as resumed:
+        again = [await next_event(resumed), await next_event(resumed)]
+    assert [event["signature"] for event in again] == missed
+    assert again[0]["seq"] > seen["seq"] and again[1]["seq"] > again[0]["seq"]
+
+
+def test_price_moves_raise_alerts_and_private_urls_are_refused() -> None:
+    def updated(price: int, expo: int, index: int) -> HistoryEvent:
+        data = {"old": 1, "new": 2, "price": price, "expo": expo, "publish_time": 7}
+        return HistoryEvent("sig", 5, None, index, "RequirementUpdated", data)
+
+    translator = Translator(500, None)
+    assert [r.type for r in translator.records(updated(10_000, -6, 0), None)] == ["requirement.updated"]
+    assert [r.type for r in translator.records(updated(10_400, -6, 1), None)] == ["requirement.updated"]  # 4%
+    raised = translator.records(updated(1_100, -5, 2), None)  # 0.011 from 0.0104: 5.7%
+    assert [r.type for r in raised] == ["requirement.updated", "alert.price_moved"]
+    assert raised[1].event_id == "sig:2:alert" and json.loads(raised[1].data)["moved_bps"] == 576
+    assert moved_bps((100, 0), (90, 0)) == 1_000
+    for url, expected in (
+        ("http://127.0.0.1:9/x", "private_url"), ("http://10.1.2.3/x", "private_url"), ("http://[::1]/x", "private_url"),
+        ("http://169.254.169.254/latest", "private_url"), ("http://localhost/x", "private_url"),
+        ("ftp://example.com/x", "invalid_url"), ("http://user:pw@example.com/", "invalid_url"), ("https:///x", "invalid_url"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            check_url(url, allow_private=False)
+        assert refused.value.code == expected, url
+    assert check_url("http://127.0.0.1:9/x", allow_private=True) == "http://127.0.0.1:9/x"
+
+
+async def test_parallel_charges_cannot_pass_the_wallet_limit_together(chain: GatewayChain, database: str, gateway: str) -> None:
+    shop = f"race-{os.urandom(4).hex()}"
+    _, token = new_key(database, shop, "charge")
+    wallet, account = await payer_wallet(chain)
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, headers=auth(token)) as http:
+        answers = await asyncio.gather(*(
+            http.post("/v1/charges", json={"wallet": str(wallet.pubkey()), "service": "search", "request_id": f"race-{n}"})
+            for n in range(6)
+        ))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201, 201, 429, 429, 429, 429], [a.text for a in answers]
+    assert await token_balance(chain, account) == 10 * TOKEN - 2 * SEARCH

@@ -138,6 +138,41 @@ async def _transaction(client: Aistm7Client, signature: Signature) -> GetTransac
     )
 
 
+async def newer_than(client: Aistm7Client, cursor: str | None) -> list[tuple[Signature, int, int | None, bool]]:
+    """Every transaction that touched the program after the signature
+    `cursor` (all of them without one), oldest first: (signature, slot,
+    block time, succeeded)."""
+    until = None if cursor is None else Signature.from_string(cursor)
+    found: list[tuple[Signature, int, int | None, bool]] = []
+    before: Signature | None = None
+    while True:
+        page = (
+            await retry.read(
+                lambda: client.connection.get_signatures_for_address(
+                    client.program_id, before=before, until=until, limit=_PAGE, commitment=Confirmed
+                ),
+                "getSignaturesForAddress",
+            )
+        ).value
+        found.extend((item.signature, item.slot, item.block_time, item.err is None) for item in page)
+        if len(page) < _PAGE:
+            break
+        before = page[-1].signature
+    found.reverse()
+    return found
+
+
+async def transaction_events(client: Aistm7Client, signature: Signature, slot: int, block_time: int | None) -> list[HistoryEvent] | None:
+    """The program's events in one transaction, in order; None while the RPC
+    does not serve the transaction."""
+    tx = (await _transaction(client, signature)).value
+    meta = None if tx is None else tx.transaction.meta
+    if meta is None:
+        return None
+    logs = meta.log_messages or []
+    return [HistoryEvent(str(signature), slot, block_time, index, event.name, plain(event.data)) for index, event in enumerate(client.events(logs))]
+
+
 async def read(
     client: Aistm7Client,
     kinds: Iterable[str] = (),

@@ -6,12 +6,13 @@ with a 4xx for what the caller sent, 503 for what the gateway cannot reach
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
 
 import httpx
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,7 +20,7 @@ from loguru import logger
 from solana.exceptions import SolanaRpcException
 from solana.rpc.core import RPCException
 from solders.pubkey import Pubkey
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +29,18 @@ from keeper.gateway.chain import ChainReader, NotInitialized
 from keeper.gateway.charges import Charges, as_dict
 from keeper.gateway.errors import ApiError
 from keeper.gateway.limits import Buckets, retry_after
-from keeper.gateway.store import KeyRow, Store
+from keeper.gateway.events import TYPES, body
+from keeper.gateway.store import EndpointRow, KeyRow, Store
+from keeper.gateway.webhooks import check_url, new_secret
 from keeper.views import access_dict, fee_rows, requirement_dict
 
 MAX_BODY_BYTES = 4_096
+MAX_CURSOR = 2**63 - 1
+MAX_WEBHOOKS = 16
+STREAM_BATCH = 100
+STREAM_POLL_SECS = 0.25
+AUTH_FAILURES_PER_SEC = 5.0
+AUTH_FAILURES_BURST = 50
 RPC_TIMEOUT_SECS = 10.0
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorBody, "description": text}
@@ -135,6 +144,9 @@ class Gateway:
     charges: Charges | None
     keyring: keys.KeyRing
     buckets: Buckets
+    allow_private_webhooks: bool = False
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the server stops: streams end."""
 
 
 def _wallet(text: str, param: str = "wallet") -> Pubkey:
@@ -165,13 +177,19 @@ def make_app(gateway: Gateway) -> FastAPI:
 
     def scoped(scope: str) -> Callable[[Request, Optional[HTTPAuthorizationCredentials]], Awaitable[KeyRow]]:
         async def authorize(request: Request, _: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> KeyRow:
+            address = f"ip:{request.client.host if request.client else '-'}"
             try:
                 key_id, secret = keys.parse(keys.bearer(request.headers.get("authorization")))
                 hit, row = gateway.keyring.lookup_cached(key_id)
                 if not hit:
+                    blocked = gateway.buckets.wait(address, AUTH_FAILURES_PER_SEC, AUTH_FAILURES_BURST)
+                    if blocked:  # an address guessing keys gets no more database look-ups for a while
+                        raise ApiError(429, "rate_limited", "too many invalid API keys from this address", retry_after=blocked)
                     row = await asyncio.to_thread(gateway.keyring.load, key_id)
                 checked = keys.check(row, secret, scope)
             except keys.KeyRefused as refused:
+                if refused.code != "insufficient_scope":
+                    gateway.buckets.take(address, AUTH_FAILURES_PER_SEC, AUTH_FAILURES_BURST)
                 raise ApiError(403 if refused.code == "insufficient_scope" else 401, refused.code, refused.message) from None
             request.state.key_id = checked.key_id
             wait = gateway.buckets.take(checked.key_id, checked.rate_per_sec, checked.burst)
@@ -214,10 +232,15 @@ def make_app(gateway: Gateway) -> FastAPI:
     for unreachable in (SolanaRpcException, RPCException, httpx.HTTPError, asyncio.TimeoutError, ConnectionError):
         app.add_exception_handler(unreachable, _unreachable)
 
-    @app.exception_handler(OperationalError)
-    async def _database(_: Request, exc: OperationalError) -> JSONResponse:
-        logger.bind(job="gateway").error("database: {}", exc.orig)
-        return error(503, "database_unavailable", "the gateway's database cannot be reached", retry=1)
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        logger.bind(job="gateway").error("database: {}: {}", type(exc).__name__, exc)
+        return error(503, "database_unavailable", "the gateway's database did not answer", retry=1)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this answer: the guard logs the traceback.
+        return error(500, "internal", "the gateway failed to answer; see its log")
 
     @app.get("/v1/health", tags=["service"], summary="Whether this process can reach its RPC and database")
     async def health() -> JSONResponse:
@@ -267,7 +290,7 @@ def make_app(gateway: Gateway) -> FastAPI:
     async def buy_orders(
         _: KeyRow = read,
         status: Optional[str] = Query(None, max_length=16, description="Only orders in this status (Pending, Completed, Expired, Cancelled)"),
-        starting_after: Optional[int] = Query(None, ge=0, description="The last id of the previous page"),
+        starting_after: Optional[int] = Query(None, ge=0, le=MAX_CURSOR, description="The last id of the previous page"),
         limit: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
         """Buy-order accounts by id (settled orders leave once closed)."""
@@ -281,7 +304,7 @@ def make_app(gateway: Gateway) -> FastAPI:
     @app.get("/v1/revenue/summary", response_model=models.RevenueSummary, responses=ERRORS, tags=["treasury"])
     async def revenue_summary(
         _: KeyRow = read,
-        starting_after: Optional[int] = Query(None, ge=1, description="The last batch_seq of the previous page"),
+        starting_after: Optional[int] = Query(None, ge=1, le=MAX_CURSOR, description="The last batch_seq of the previous page"),
         limit: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
         """Revenue reported on-chain per source, and the batches that reported it, newest first."""
@@ -332,13 +355,14 @@ def make_app(gateway: Gateway) -> FastAPI:
         account = None if body.token_account is None else _wallet(body.token_account, "token_account")
         if not 0 < len(body.service) <= 32:
             raise ApiError(400, "unknown_service", "service: 1-32 characters", "service")
-        outcome = await rpc(service.create(key, wallet, body.service, body.request_id, account))
+        # No timeout here: a charge being sent must not be cut off (the sender bounds its own retries).
+        outcome = await service.create(key, wallet, body.service, body.request_id, account)
         return _charge_reply(outcome.row, outcome.replayed)
 
     @app.get("/v1/charges/{request_id}", response_model=models.Charge, responses=ERRORS, tags=["charges"])
     async def get_charge(request_id: str, key: KeyRow = charge) -> Any:
         """A charge of this key's merchant by its request id."""
-        row = await rpc(charges_service().get(key.merchant, request_id))
+        row = await charges_service().get(key.merchant, request_id)
         if row is None:
             raise ApiError(404, "charge_not_found", f"no charge with request_id {request_id!r}", "request_id")
         return as_dict(row)
@@ -346,7 +370,7 @@ def make_app(gateway: Gateway) -> FastAPI:
     @app.get("/v1/charges", response_model=models.Page[models.Charge], responses=ERRORS, tags=["charges"])
     async def list_charges(
         key: KeyRow = charge,
-        starting_after: Optional[int] = Query(None, ge=1, description="next_cursor of the previous page"),
+        starting_after: Optional[int] = Query(None, ge=1, le=MAX_CURSOR, description="next_cursor of the previous page"),
         limit: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
         """This key's merchant's charges, newest first."""
@@ -354,7 +378,137 @@ def make_app(gateway: Gateway) -> FastAPI:
         page = _page(rows, limit, lambda row: row.id)
         return {**page, "data": [as_dict(row) for row in page["data"]]}
 
+    admin = Depends(scoped("admin"))
+
+    def webhook_dict(row: EndpointRow) -> dict[str, Any]:
+        return {"id": row.id, "url": row.url, "events": sorted(row.type_set), "created_ms": row.created_ms}
+
+    async def own_endpoint(key: KeyRow, endpoint_id: int) -> EndpointRow:
+        row = await asyncio.to_thread(gateway.store.endpoint, endpoint_id) if 0 < endpoint_id <= MAX_CURSOR else None
+        if row is None or row.merchant != key.merchant or row.deleted_ms is not None:
+            raise ApiError(404, "webhook_not_found", f"no webhook endpoint {endpoint_id}", "id")
+        return row
+
+    @app.post("/v1/webhooks", response_model=models.NewWebhook, status_code=201, responses=ERRORS, tags=["webhooks"])
+    async def create_webhook(body: models.WebhookRequest, key: KeyRow = admin) -> dict[str, Any]:
+        """Register an endpoint for event types: every later event of those
+        types (this merchant's charges, everyone's chain events) is POSTed to
+        it, signed with the secret returned here once."""
+        url = check_url(body.url, gateway.allow_private_webhooks)
+        if len(await asyncio.to_thread(gateway.store.list_endpoints, key.merchant)) >= MAX_WEBHOOKS:
+            raise ApiError(409, "too_many_webhooks", f"a merchant has at most {MAX_WEBHOOKS} endpoints")
+        row = await asyncio.to_thread(gateway.store.add_endpoint, key.merchant, url, sorted(set(body.events)), new_secret())
+        return {**webhook_dict(row), "secret": row.secret}
+
+    @app.get("/v1/webhooks", response_model=list[models.Webhook], responses=ERRORS, tags=["webhooks"])
+    async def list_webhooks(key: KeyRow = admin) -> list[dict[str, Any]]:
+        """This merchant's endpoints (never their secrets)."""
+        return [webhook_dict(row) for row in await asyncio.to_thread(gateway.store.list_endpoints, key.merchant)]
+
+    @app.delete("/v1/webhooks/{endpoint_id}", response_model=models.Webhook, responses=ERRORS, tags=["webhooks"])
+    async def delete_webhook(endpoint_id: int, key: KeyRow = admin) -> dict[str, Any]:
+        """Stop an endpoint; its pending deliveries are cancelled, its log kept."""
+        row = await own_endpoint(key, endpoint_id)
+        await asyncio.to_thread(gateway.store.delete_endpoint, key.merchant, endpoint_id)
+        return webhook_dict(row)
+
+    @app.get("/v1/webhooks/{endpoint_id}/deliveries", response_model=models.Page[models.Delivery], responses=ERRORS, tags=["webhooks"])
+    async def list_deliveries(
+        endpoint_id: int,
+        key: KeyRow = admin,
+        starting_after: Optional[int] = Query(None, ge=1, le=MAX_CURSOR, description="next_cursor of the previous page"),
+        limit: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        """The endpoint's delivery log, newest first: status, attempts with status codes and latency."""
+        await own_endpoint(key, endpoint_id)
+        rows = await asyncio.to_thread(gateway.store.list_deliveries, endpoint_id, starting_after, limit + 1)
+        shown = [
+            {**vars(delivery), "event_id": event_id, "event_type": type_, "tries": [vars(a) for a in tries]}
+            for delivery, event_id, type_, tries in rows
+        ]
+        return _page(shown, limit, lambda delivery: delivery["id"])
+
+    @app.post(
+        "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay",
+        response_model=models.Replayed, status_code=202, responses=ERRORS, tags=["webhooks"],
+    )
+    async def replay(endpoint_id: int, delivery_id: int, key: KeyRow = admin) -> dict[str, Any]:
+        """Deliver a delivery's event again (a new delivery, after the ones already queued)."""
+        await own_endpoint(key, endpoint_id)
+        found = await asyncio.to_thread(gateway.store.replay, endpoint_id, delivery_id) if 0 < delivery_id <= MAX_CURSOR else None
+        if found is None:
+            raise ApiError(404, "delivery_not_found", f"no delivery {delivery_id} of endpoint {endpoint_id}", "delivery_id")
+        return {"delivery_id": found}
+
+    @app.get("/v1/events", response_model=models.Page[models.Event], responses=ERRORS, tags=["events"])
+    async def list_events(
+        key: KeyRow = read,
+        starting_after: Optional[int] = Query(None, ge=0, le=MAX_CURSOR, description="The seq of the last event seen"),
+        types: Optional[str] = Query(None, max_length=512, description="Comma-separated event types"),
+        limit: int = Query(20, ge=1, le=100),
+    ) -> dict[str, Any]:
+        """Events in order, oldest first from `starting_after` (the stream's log, for polling)."""
+        rows = await asyncio.to_thread(gateway.store.events_after, starting_after or 0, key.merchant, _types(types), limit + 1)
+        return _page([body(row) for row in rows], limit, lambda event: event["seq"])
+
+    @app.websocket("/v1/stream")
+    async def stream(socket: WebSocket, last_event_id: Optional[str] = None, types: Optional[str] = None) -> None:
+        """Events pushed in order as JSON text messages; `last_event_id`
+        resumes right after that event, without gaps (else: from now)."""
+        await run_stream(gateway, socket, last_event_id, types)
+
     return app
+
+
+async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | None, types: str | None) -> None:
+    # Accepted first: a refusal is then a close code the client can read
+    # (4401 key, 4403 scope, 4400 input, 4404 unknown last_event_id), not a bare 403.
+    await socket.accept()
+    token = socket.headers.get("authorization") or (f"Bearer {socket.query_params['api_key']}" if "api_key" in socket.query_params else None)
+    try:
+        key_id, secret = keys.parse(keys.bearer(token))
+        hit, cached = gateway.keyring.lookup_cached(key_id)
+        key = keys.check(cached if hit else await asyncio.to_thread(gateway.keyring.load, key_id), secret, "read")
+        wanted = _types(types)
+    except (keys.KeyRefused, ApiError) as refused:
+        code = getattr(refused, "code", "invalid_request")
+        await socket.close(code=4403 if code == "insufficient_scope" else (4400 if isinstance(refused, ApiError) else 4401), reason=code)
+        return
+    if last_event_id is None:
+        seq = await asyncio.to_thread(gateway.store.last_seq)
+    else:
+        known = await asyncio.to_thread(gateway.store.event_seq, last_event_id[:128])
+        if known is None:
+            await socket.close(code=4404, reason="unknown_last_event_id")
+            return
+        seq = known
+    log = logger.bind(job="stream", key=key.key_id)
+    log.info("stream opened for key {} after seq {}", key.key_id, seq)
+    try:
+        while not gateway.stopping.is_set():
+            found = await asyncio.to_thread(gateway.store.events_after, seq, key.merchant, wanted, STREAM_BATCH)
+            for event in found:
+                await socket.send_text(json.dumps(body(event), separators=(",", ":")))
+                seq = event.seq
+            if len(found) < STREAM_BATCH:
+                try:
+                    await asyncio.wait_for(gateway.stopping.wait(), STREAM_POLL_SECS)
+                except asyncio.TimeoutError:
+                    pass
+        await socket.close(code=1001, reason="the gateway is stopping")
+    except (WebSocketDisconnect, ConnectionError):
+        pass
+    log.info("stream closed for key {} at seq {}", key.key_id, seq)
+
+
+def _types(text: str | None) -> frozenset[str] | None:
+    if not text:
+        return None
+    wanted = frozenset(part.strip() for part in text.split(","))
+    unknown = wanted - set(TYPES)
+    if unknown:
+        raise ApiError(400, "unknown_event_type", f"unknown event types: {', '.join(sorted(unknown))}", "types")
+    return wanted
 
 
 def _charge_reply(row: Any, replayed: bool) -> JSONResponse:

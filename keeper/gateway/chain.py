@@ -22,7 +22,7 @@ from keeper.state import AccessLock, Buyback, BuyOrder, Config, RevenueBatch, Se
 
 T = TypeVar("T")
 DEFAULT_TTL_SECS = 1.0
-MAX_CACHED = 50_000
+MAX_CACHED = 10_000
 
 
 class NotInitialized(Exception):
@@ -74,21 +74,28 @@ class ChainReader:
         self.ttl_secs = ttl_secs
         self._cache: dict[object, tuple[float, asyncio.Future[Any]]] = {}
 
-    async def _cached(self, key: object, load: Callable[[], Awaitable[T]], ttl: float | None = None) -> T:
+    async def _cached(self, key: object, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s answer, shared by every caller while it runs and for
+        `ttl_secs` after it arrived; a failure is never kept."""
         now = time.monotonic()
         found = self._cache.get(key)
-        if found is not None and now - found[0] <= (self.ttl_secs if ttl is None else ttl):
+        if found is not None and (not found[1].done() or now - found[0] <= self.ttl_secs):
             return await asyncio.shield(found[1])
         if len(self._cache) >= MAX_CACHED:
-            self._cache.clear()
+            self._cache = {k: v for k, v in self._cache.items() if not v[1].done()}
         pending: asyncio.Future[Any] = asyncio.ensure_future(load())
         self._cache[key] = (now, pending)
-        try:
-            return await asyncio.shield(pending)
-        except BaseException:
-            if self._cache.get(key, (0, None))[1] is pending:
-                del self._cache[key]  # never cache a failure
-            raise
+
+        def settled(done: asyncio.Future[Any]) -> None:
+            if self._cache.get(key, (0.0, None))[1] is not done:
+                return
+            if done.cancelled() or done.exception() is not None:
+                del self._cache[key]
+            else:
+                self._cache[key] = (time.monotonic(), done)  # fresh from when it arrived
+
+        pending.add_done_callback(settled)
+        return await asyncio.shield(pending)
 
     def _decode(self, data: bytes) -> Any:
         return self.client.program.coder.accounts.decode(data)

@@ -15,6 +15,8 @@ from keeper.config import DEFAULT_GATEWAY_DATABASE
 from keeper.gateway import keys
 from keeper.gateway.charges import DEFAULT_LEASE_SECS, DEFAULT_WALLET_CHARGES_PER_MIN
 from keeper.gateway.chain import DEFAULT_TTL_SECS
+from keeper.gateway.events import DEFAULT_ALERT_BPS
+from keeper.gateway.webhooks import DEFAULT_GIVE_UP_SECS, DEFAULT_RETRY_BASE_SECS, DEFAULT_RETRY_MAX_SECS
 from keeper.gateway.store import Store
 
 gateway_app = typer.Typer(
@@ -132,19 +134,43 @@ def gateway_run(
         DEFAULT_WALLET_CHARGES_PER_MIN, "--wallet-charges-per-min", envvar="AISTM7_GATEWAY_WALLET_LIMIT", min=1,
         help="Charges a wallet may get a minute, over all merchants.",
     ),
+    allow_private_webhooks: bool = typer.Option(
+        False, "--allow-private-webhooks", envvar="AISTM7_GATEWAY_ALLOW_PRIVATE_WEBHOOKS",
+        help="Accept webhook URLs on loopback and private addresses (local setups; never on a shared network).",
+    ),
+    webhook_retry_base: float = typer.Option(
+        DEFAULT_RETRY_BASE_SECS, "--webhook-retry-base", envvar="AISTM7_GATEWAY_WEBHOOK_RETRY_BASE", min=0.05,
+        help="Seconds before a failed delivery's first retry; each retry waits twice as long (with jitter).",
+    ),
+    webhook_retry_max: float = typer.Option(
+        DEFAULT_RETRY_MAX_SECS, "--webhook-retry-max", envvar="AISTM7_GATEWAY_WEBHOOK_RETRY_MAX", min=0.05,
+        help="The longest wait between retries: an endpoint back up gets its events within it.",
+    ),
+    webhook_give_up: float = typer.Option(
+        DEFAULT_GIVE_UP_SECS, "--webhook-give-up", envvar="AISTM7_GATEWAY_WEBHOOK_GIVE_UP", min=1.0,
+        help="Seconds after an event its delivery is given up (marked failed; replayable).",
+    ),
+    alert_price_bps: int = typer.Option(
+        DEFAULT_ALERT_BPS, "--alert-price-bps", envvar="AISTM7_GATEWAY_ALERT_PRICE_BPS", min=1,
+        help="A requirement price move that raises alert.price_moved (bps since the last price).",
+    ),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
 ) -> None:
     """Serve the gateway until SIGINT or SIGTERM (requests in flight finish first).
 
     Endpoints (Authorization: Bearer agw_...): GET /v1/access/{wallet},
-    /v1/requirement, /v1/fees, /v1/buy-orders, /v1/revenue/summary (scope
-    read); POST /v1/charges, GET /v1/charges[/{request_id}] (scope charge);
-    GET /v1/health (no key). Several processes can share one PostgreSQL."""
+    /v1/requirement, /v1/fees, /v1/buy-orders, /v1/revenue/summary,
+    /v1/events, WebSocket /v1/stream (scope read); POST /v1/charges, GET
+    /v1/charges[/{request_id}] (scope charge); /v1/webhooks... (scope admin);
+    GET /v1/health (no key). Several processes can share one PostgreSQL: one
+    of them at a time (a lease) indexes the program's events and delivers
+    webhooks."""
     from keeper.gateway import server  # FastAPI and uvicorn load only for the server
 
     log.configure(log_json)
     settings = server.Settings(
-        rpc_url, database, host, port, fee_collector_keypair, cache_ttl, key_cache, charge_lease, wallet_charges_per_min
+        rpc_url, database, host, port, fee_collector_keypair, cache_ttl, key_cache, charge_lease, wallet_charges_per_min,
+        allow_private_webhooks, webhook_retry_base, webhook_retry_max, webhook_give_up, alert_price_bps,
     )
     try:
         asyncio.run(server.serve(settings))

@@ -21,6 +21,7 @@ PREFIX = "agw_"
 SCOPES = ("read", "charge", "admin")
 MERCHANT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _TOKEN = re.compile(r"^agw_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+MAX_UNKNOWN = 10_000
 DEFAULT_CACHE_SECS = 2.0
 """How long a process trusts a key it looked up: a revocation reaches every
 gateway process within this time."""
@@ -76,21 +77,27 @@ class KeyRing:
     def __init__(self, store: Store, cache_secs: float = DEFAULT_CACHE_SECS) -> None:
         self.store = store
         self.cache_secs = cache_secs
-        self._cache: dict[str, tuple[float, KeyRow | None]] = {}
+        self._known: dict[str, tuple[float, KeyRow]] = {}
+        self._unknown: dict[str, float] = {}
 
     def lookup_cached(self, key_id: str) -> tuple[bool, KeyRow | None]:
         """(hit, row) without touching the database."""
-        found = self._cache.get(key_id)
-        if found is None or time.monotonic() - found[0] > self.cache_secs:
-            return False, None
-        return True, found[1]
+        now = time.monotonic()
+        found = self._known.get(key_id)
+        if found is not None and now - found[0] <= self.cache_secs:
+            return True, found[1]
+        missing = self._unknown.get(key_id)
+        return (missing is not None and now - missing <= self.cache_secs), None
 
     def load(self, key_id: str) -> KeyRow | None:
         """Read `key_id` from the database (in a worker thread) and cache it."""
         row = self.store.key(key_id)
-        if len(self._cache) > 100_000:
-            self._cache.clear()  # unknown ids sent by a scanner must not grow memory without bound
-        self._cache[key_id] = (time.monotonic(), row)
+        if row is None:
+            if len(self._unknown) >= MAX_UNKNOWN:
+                self._unknown.clear()  # a scanner's ids evict only each other, never real keys
+            self._unknown[key_id] = time.monotonic()
+        else:
+            self._known[key_id] = (time.monotonic(), row)
         return row
 
 

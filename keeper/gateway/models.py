@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, Optional, TypeVar
+from typing import Any, Generic, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -157,3 +157,65 @@ class Charge(BaseModel):
 
 class FailedCharge(ErrorBody):
     charge: Charge
+
+
+EventType = Literal[
+    "requirement.updated", "access.changed", "charge.succeeded", "charge.failed", "buy_order.opened",
+    "buy_order.filled", "buy_order.closed", "revenue.batch_committed", "alert.price_moved",
+]
+
+
+class Event(BaseModel):
+    id: str = Field(description="Stable across deliveries and processes: de-duplicate by it")
+    seq: int = Field(description="Position in the gateway's event log (resume cursor)")
+    type: EventType
+    created_ms: int
+    slot: Optional[int]
+    signature: Optional[str] = Field(description="The transaction whose logs carried it (None for charge.failed)")
+    block_time: Optional[int]
+    data: dict[str, Any] = Field(description="The program event's fields (`event` names it) or the failed charge")
+
+
+class WebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="http(s) URL deliveries are POSTed to", max_length=2048)
+    events: list[EventType] = Field(min_length=1, max_length=len(EventType.__args__), description="The event types to deliver")  # type: ignore[attr-defined]
+
+
+class Webhook(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    created_ms: int
+
+
+class NewWebhook(Webhook):
+    secret: str = Field(description="Signs deliveries (X-Signature: t=..,v1=..); shown this once")
+
+
+class Attempt(BaseModel):
+    attempt: int
+    at_ms: int
+    status_code: Optional[int]
+    latency_ms: int
+    error: Optional[str]
+
+
+class Delivery(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed", "cancelled"]
+    attempts: int
+    next_attempt_ms: int
+    created_ms: int
+    completed_ms: Optional[int]
+    last_status: Optional[int]
+    last_error: Optional[str]
+    last_latency_ms: Optional[int]
+    tries: list[Attempt]
+
+
+class Replayed(BaseModel):
+    delivery_id: int = Field(description="The new delivery of the same event")

@@ -24,11 +24,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -38,7 +40,8 @@ from sqlalchemy.engine import make_url
 
 # BIGINT autoincrement keys: SQLite only auto-numbers INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer, "sqlite")
-MIGRATION_LOCK = 0x61697374  # any constant: the advisory lock's key
+MIGRATION_LOCK = 0x61697374  # any constants: advisory lock keys
+EVENTS_LOCK = 0x61697375
 
 metadata = MetaData()
 
@@ -64,6 +67,7 @@ charges = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("merchant", String(64), nullable=False),
     Column("request_id", String(128), nullable=False),
+    Column("receipt_id", String(64), nullable=False),
     Column("key_id", String(32), nullable=False),
     Column("wallet", String(44), nullable=False),
     Column("service", String(32), nullable=False),
@@ -82,6 +86,72 @@ charges = Table(
 )
 Index("charges_wallet_created", charges.c.wallet, charges.c.created_ms)
 Index("charges_merchant_id", charges.c.merchant, charges.c.id)
+Index("charges_receipt", charges.c.receipt_id)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(128), nullable=False, unique=True),
+    Column("type", String(48), nullable=False),
+    Column("merchant", String(64)),
+    Column("slot", BigInteger),
+    Column("signature", String(88)),
+    Column("block_time", BigInteger),
+    Column("data", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("merchant", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("types", String(1024), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("deleted_ms", BigInteger),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("endpoint_id", BigInteger, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("completed_ms", BigInteger),
+    Column("last_status", Integer),
+    Column("last_error", String(512)),
+    Column("last_latency_ms", Integer),
+)
+Index("deliveries_endpoint_status", deliveries.c.endpoint_id, deliveries.c.status, deliveries.c.id)
+
+attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigInteger, nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", String(512)),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("until_ms", BigInteger, nullable=False),
+)
+
+cursors = Table("cursors", metadata, Column("name", String(32), primary_key=True), Column("value", String(128), nullable=False))
 
 
 def _v1(conn: Connection) -> None:
@@ -89,7 +159,12 @@ def _v1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1,)
+def _v2(conn: Connection) -> None:
+    for table in (events, endpoints, deliveries, attempts, leases, cursors):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1, _v2)
 """Migration n+1 is MIGRATIONS[n]; append, never edit a released one."""
 
 
@@ -115,6 +190,7 @@ class ChargeRow:
     id: int
     merchant: str
     request_id: str
+    receipt_id: str
     key_id: str
     wallet: str
     service: str
@@ -129,6 +205,79 @@ class ChargeRow:
     lease_until_ms: int
     created_ms: int
     completed_ms: int | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event to record: from a transaction's logs (`event_id` is
+    signature:index) or from the gateway itself (a charge's failure)."""
+
+    event_id: str
+    type: str
+    merchant: str | None
+    slot: int | None
+    signature: str | None
+    block_time: int | None
+    data: str
+    """JSON."""
+
+
+@dataclass(frozen=True)
+class EventRow:
+    seq: int
+    event_id: str
+    type: str
+    merchant: str | None
+    slot: int | None
+    signature: str | None
+    block_time: int | None
+    data: str
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    id: int
+    merchant: str
+    url: str
+    types: str
+    secret: str
+    created_ms: int
+    deleted_ms: int | None
+
+    @property
+    def type_set(self) -> frozenset[str]:
+        return frozenset(self.types.split(","))
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    endpoint_id: int
+    event_seq: int
+    status: str
+    attempts: int
+    next_attempt_ms: int
+    created_ms: int
+    completed_ms: int | None
+    last_status: int | None
+    last_error: str | None
+    last_latency_ms: int | None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    id: int
+    delivery_id: int
+    attempt: int
+    at_ms: int
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+
+def _row(cls: type[Any], row: Any) -> Any:
+    return cls(**dict(row._mapping))
 
 
 def _key(row: Any) -> KeyRow:
@@ -241,26 +390,33 @@ class Store:
             rows = conn.execute(query.order_by(charges.c.id.desc()).limit(limit)).all()
         return [_charge(row) for row in rows]
 
-    def recent_wallet_charges(self, wallet: str, since_ms: int) -> int:
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(charges).where(charges.c.wallet == wallet, charges.c.created_ms >= since_ms)
-                ).scalar_one()
-            )
-
-    def claim_charge(self, values: dict[str, Any]) -> bool:
-        """Insert a pending charge; False when its (merchant, request_id)
-        exists already (another request got there first)."""
+    def claim_charge(self, values: dict[str, Any], wallet_limit: int, since_ms: int) -> str:
+        """Insert a pending charge: "claimed"; "exists" when its (merchant,
+        request_id) is there already (another request got there first);
+        "limited" when its wallet has `wallet_limit` charges since `since_ms`.
+        Count and insert are one transaction under the wallet's lock, so
+        parallel requests cannot pass the limit together."""
         statement = (
             self._upsert()(charges)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["merchant", "request_id"])
             .returning(charges.c.id)
         )
-        # RETURNING, not rowcount: psycopg leaves an insert's rowcount unknown (-1).
         with self._write() as conn, conn.begin():
-            return conn.execute(statement).first() is not None
+            if self.postgres:  # SQLite's BEGIN IMMEDIATE already serializes writers
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(values["wallet"]))))
+            exists = conn.execute(
+                select(charges.c.id).where(charges.c.merchant == values["merchant"], charges.c.request_id == values["request_id"])
+            ).first()
+            if exists is not None:
+                return "exists"
+            recent = conn.execute(
+                select(func.count()).select_from(charges).where(charges.c.wallet == values["wallet"], charges.c.created_ms >= since_ms)
+            ).scalar_one()
+            if recent >= wallet_limit:
+                return "limited"
+            # RETURNING, not rowcount: psycopg leaves an insert's rowcount unknown (-1).
+            return "claimed" if conn.execute(statement).first() is not None else "exists"
 
     def take_over(self, charge_id: int, owner: str, lease_until_ms: int) -> bool:
         """Own a pending charge whose lease has run out (its owner died);
@@ -282,15 +438,18 @@ class Store:
                 .values(signature=signature)
             )
 
-    def finish_charge(self, charge_id: int, **result: Any) -> ChargeRow:
-        """Record a pending charge's outcome (succeeded or failed) once; the
-        row as stored (another process's outcome if it finished first)."""
+    def finish_charge(self, charge_id: int, outcome_events: Sequence[EventRecord], **result: Any) -> ChargeRow:
+        """Record a pending charge's outcome (succeeded or failed) once, with
+        the events it raises; the row as stored (another process's outcome
+        if it finished first)."""
         with self._write() as conn, conn.begin():
-            conn.execute(
+            done = conn.execute(
                 update(charges)
                 .where(charges.c.id == charge_id, charges.c.status == "pending")
                 .values(**result, completed_ms=now_ms())
             )
+            if done.rowcount:
+                self._record(conn, outcome_events)
             return _charge(conn.execute(select(charges).where(charges.c.id == charge_id)).one())
 
     def release_charge(self, charge_id: int, owner: str) -> None:
@@ -302,3 +461,215 @@ class Store:
                     charges.c.id == charge_id, charges.c.owner == owner, charges.c.status == "pending", charges.c.signature.is_(None)
                 )
             )
+
+    def merchant_of_receipt(self, receipt_id: str) -> str | None:
+        """The merchant whose charge has this on-chain receipt id (hex)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(charges.c.merchant).where(charges.c.receipt_id == receipt_id).limit(1)).first()
+        return None if found is None else str(found[0])
+
+    # --- leases and cursors ---
+
+    def lease(self, name: str, owner: str, ttl_ms: int) -> bool:
+        """Hold (or renew) the lease `name` for `ttl_ms`; False while another
+        owner's lease runs."""
+        now = now_ms()
+        with self._write() as conn, conn.begin():
+            renewed = conn.execute(
+                update(leases)
+                .where(leases.c.name == name, or_(leases.c.owner == owner, leases.c.until_ms < now))
+                .values(owner=owner, until_ms=now + ttl_ms)
+            )
+            if renewed.rowcount:
+                return True
+            claim = self._upsert()(leases).values(name=name, owner=owner, until_ms=now + ttl_ms)
+            return conn.execute(claim.on_conflict_do_nothing(index_elements=["name"]).returning(leases.c.name)).first() is not None
+
+    def cursor(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(cursors.c.value).where(cursors.c.name == name)).first()
+        return None if found is None else str(found[0])
+
+    # --- events and their deliveries (the outbox) ---
+
+    def record_events(self, records: Sequence[EventRecord], cursor: tuple[str, str] | None = None) -> list[int]:
+        """Record new events and, in the same transaction, one pending
+        delivery per live endpoint that wants each (the outbox), and move
+        `cursor` (name, value); events already recorded are skipped. The
+        new events' sequence numbers."""
+        with self._write() as conn, conn.begin():
+            added = self._record(conn, records)
+            if cursor is not None:
+                name, value = cursor
+                moved = conn.execute(update(cursors).where(cursors.c.name == name).values(value=value))
+                if not moved.rowcount:
+                    conn.execute(insert(cursors).values(name=name, value=value))
+        return added
+
+    def _record(self, conn: Connection, records: Sequence[EventRecord]) -> list[int]:
+        created = now_ms()
+        added: list[int] = []
+        if records:
+            if self.postgres:
+                # Commit order must be sequence order, or a reader past seq n
+                # could miss an event n-1 that committed later.
+                conn.execute(select(func.pg_advisory_xact_lock(EVENTS_LOCK)))
+            hooks = [_row(EndpointRow, row) for row in conn.execute(select(endpoints).where(endpoints.c.deleted_ms.is_(None)))]
+            for record in records:
+                statement = self._upsert()(events).values(**vars(record), created_ms=created)
+                inserted = conn.execute(statement.on_conflict_do_nothing(index_elements=["event_id"]).returning(events.c.seq)).first()
+                if inserted is None:
+                    continue
+                seq = int(inserted[0])
+                added.append(seq)
+                wanted = [
+                    {"endpoint_id": hook.id, "event_seq": seq, "status": "pending", "attempts": 0, "next_attempt_ms": created, "created_ms": created}
+                    for hook in hooks
+                    if record.type in hook.type_set and (record.merchant is None or record.merchant == hook.merchant)
+                ]
+                if wanted:
+                    conn.execute(insert(deliveries), wanted)
+        return added
+
+    def events_after(self, seq: int, merchant: str, types: frozenset[str] | None, limit: int) -> list[EventRow]:
+        """Events past `seq` that `merchant` may see (its own and everyone's), oldest first."""
+        query = select(events).where(events.c.seq > seq, or_(events.c.merchant.is_(None), events.c.merchant == merchant))
+        if types:
+            query = query.where(events.c.type.in_(sorted(types)))
+        with self.engine.connect() as conn:
+            return [_row(EventRow, row) for row in conn.execute(query.order_by(events.c.seq).limit(limit))]
+
+    def event_seq(self, event_id: str) -> int | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(events.c.seq).where(events.c.event_id == event_id)).first()
+        return None if found is None else int(found[0])
+
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
+
+    def last_event(self, type_: str, containing: str) -> EventRow | None:
+        """The newest event of `type_` whose JSON data contains `containing`."""
+        query = select(events).where(events.c.type == type_, events.c.data.contains(containing, autoescape=True))
+        with self.engine.connect() as conn:
+            found = conn.execute(query.order_by(events.c.seq.desc()).limit(1)).first()
+        return None if found is None else _row(EventRow, found)
+
+    def add_endpoint(self, merchant: str, url: str, types: Sequence[str], secret: str) -> EndpointRow:
+        values = {"merchant": merchant, "url": url, "types": ",".join(sorted(types)), "secret": secret, "created_ms": now_ms()}
+        with self._write() as conn, conn.begin():
+            new_id = conn.execute(insert(endpoints).values(**values).returning(endpoints.c.id)).scalar_one()
+            return _row(EndpointRow, conn.execute(select(endpoints).where(endpoints.c.id == new_id)).one())  # type: ignore[no-any-return]
+
+    def endpoint(self, endpoint_id: int) -> EndpointRow | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(endpoints).where(endpoints.c.id == endpoint_id)).first()
+        return None if found is None else _row(EndpointRow, found)
+
+    def list_endpoints(self, merchant: str) -> list[EndpointRow]:
+        query = select(endpoints).where(endpoints.c.merchant == merchant, endpoints.c.deleted_ms.is_(None)).order_by(endpoints.c.id)
+        with self.engine.connect() as conn:
+            return [_row(EndpointRow, row) for row in conn.execute(query)]
+
+    def delete_endpoint(self, merchant: str, endpoint_id: int) -> bool:
+        """Stop an endpoint: its pending deliveries are cancelled, its log kept."""
+        now = now_ms()
+        with self._write() as conn, conn.begin():
+            gone = conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id == endpoint_id, endpoints.c.merchant == merchant, endpoints.c.deleted_ms.is_(None))
+                .values(deleted_ms=now)
+            )
+            if gone.rowcount:
+                conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.endpoint_id == endpoint_id, deliveries.c.status == "pending")
+                    .values(status="cancelled", completed_ms=now)
+                )
+        return bool(gone.rowcount)
+
+    def due_deliveries(self, now: int, limit: int) -> list[tuple[DeliveryRow, EndpointRow, EventRow]]:
+        """Each live endpoint's oldest pending delivery, when it is due:
+        a later delivery never overtakes an earlier one of its endpoint."""
+        head = (
+            select(func.min(deliveries.c.id))
+            .where(deliveries.c.status == "pending")
+            .group_by(deliveries.c.endpoint_id)
+            .scalar_subquery()
+        )
+        query = (
+            select(deliveries, endpoints, events)
+            .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+            .join(events, events.c.seq == deliveries.c.event_seq)
+            .where(deliveries.c.id.in_(head), deliveries.c.next_attempt_ms <= now, endpoints.c.deleted_ms.is_(None))
+            .order_by(deliveries.c.id)
+            .limit(limit)
+        )
+        found = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                values = list(row)
+                split, end = len(deliveries.c), len(deliveries.c) + len(endpoints.c)
+                found.append((DeliveryRow(*values[:split]), EndpointRow(*values[split:end]), EventRow(*values[end:])))
+        return found
+
+    def record_attempt(
+        self, delivery: DeliveryRow, status_code: int | None, latency_ms: int, error: str | None, outcome: str, next_attempt_ms: int
+    ) -> None:
+        """One attempt of `delivery` and its outcome: delivered, failed (given
+        up) or pending again from `next_attempt_ms`."""
+        now = now_ms()
+        attempt = delivery.attempts + 1
+        with self._write() as conn, conn.begin():
+            conn.execute(
+                insert(attempts).values(
+                    delivery_id=delivery.id, attempt=attempt, at_ms=now, status_code=status_code, latency_ms=latency_ms,
+                    error=None if error is None else error[:512],
+                )
+            )
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id, deliveries.c.status == "pending")
+                .values(
+                    status=outcome, attempts=attempt, next_attempt_ms=next_attempt_ms, last_status=status_code,
+                    last_error=None if error is None else error[:512], last_latency_ms=latency_ms,
+                    completed_ms=None if outcome == "pending" else now,
+                )
+            )
+
+    def list_deliveries(self, endpoint_id: int, starting_after: int | None, limit: int) -> list[tuple[DeliveryRow, str, str, list[AttemptRow]]]:
+        """An endpoint's deliveries newest first, each with its event's id and
+        type and its attempts."""
+        query = (
+            select(deliveries, events.c.event_id, events.c.type)
+            .join(events, events.c.seq == deliveries.c.event_seq)
+            .where(deliveries.c.endpoint_id == endpoint_id)
+        )
+        if starting_after is not None:
+            query = query.where(deliveries.c.id < starting_after)
+        with self.engine.connect() as conn:
+            split = len(deliveries.c)
+            rows = [
+                (DeliveryRow(*list(row)[:split]), str(row[split]), str(row[split + 1]))
+                for row in conn.execute(query.order_by(deliveries.c.id.desc()).limit(limit))
+            ]
+            ids = [delivery.id for delivery, _, _ in rows]
+            tried: dict[int, list[AttemptRow]] = {i: [] for i in ids}
+            if ids:
+                for row in conn.execute(select(attempts).where(attempts.c.delivery_id.in_(ids)).order_by(attempts.c.id)):
+                    found = _row(AttemptRow, row)
+                    tried[found.delivery_id].append(found)
+        return [(delivery, event_id, type_, tried[delivery.id]) for delivery, event_id, type_ in rows]
+
+    def replay(self, endpoint_id: int, delivery_id: int) -> int | None:
+        """A new pending delivery of the event of `delivery_id` to its
+        endpoint (None when there is no such delivery)."""
+        now = now_ms()
+        with self._write() as conn, conn.begin():
+            found = conn.execute(
+                select(deliveries.c.event_seq).where(deliveries.c.id == delivery_id, deliveries.c.endpoint_id == endpoint_id)
+            ).first()
+            if found is None:
+                return None
+            values = {"endpoint_id": endpoint_id, "event_seq": found[0], "status": "pending", "attempts": 0, "next_attempt_ms": now, "created_ms": now}
+            return int(conn.execute(insert(deliveries).values(**values).returning(deliveries.c.id)).scalar_one())
