@@ -452,15 +452,17 @@ def make_app(gateway: Gateway) -> FastAPI:
         return _page([body(row) for row in rows], limit, lambda event: event["seq"])
 
     @app.websocket("/v1/stream")
-    async def stream(socket: WebSocket, last_event_id: Optional[str] = None, types: Optional[str] = None) -> None:
-        """Events pushed in order as JSON text messages; `last_event_id`
-        resumes right after that event, without gaps (else: from now)."""
-        await run_stream(gateway, socket, last_event_id, types)
+    async def stream(
+        socket: WebSocket, last_event_id: Optional[str] = None, starting_after: Optional[str] = None, types: Optional[str] = None
+    ) -> None:
+        """Events pushed in order as JSON text messages, right after the event
+        `last_event_id` or the seq `starting_after` (else from now), without gaps."""
+        await run_stream(gateway, socket, last_event_id, starting_after, types)
 
     return app
 
 
-async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | None, types: str | None) -> None:
+async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | None, starting_after: str | None, types: str | None) -> None:
     # Accepted first: a refusal is then a close code the client can read
     # (4401 key, 4403 scope, 4400 input, 4404 unknown last_event_id), not a bare 403.
     await socket.accept()
@@ -474,7 +476,12 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
         code = getattr(refused, "code", "invalid_request")
         await socket.close(code=4403 if code == "insufficient_scope" else (4400 if isinstance(refused, ApiError) else 4401), reason=code)
         return
-    if last_event_id is None:
+    if starting_after is not None:
+        if not starting_after.isdigit() or int(starting_after) > MAX_CURSOR:
+            await socket.close(code=4400, reason="invalid_starting_after")
+            return
+        seq = int(starting_after)
+    elif last_event_id is None:
         seq = await asyncio.to_thread(gateway.store.last_seq)
     else:
         known = await asyncio.to_thread(gateway.store.event_seq, last_event_id[:128])
