@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.http_wire import read_response  # noqa: E402
 from keeper.webhook import SIGNATURE_HEADER, sign  # noqa: E402
 
 SOURCES = ("course_sale", "subscription", "other")
@@ -43,13 +44,7 @@ async def connection(host: str, port: int, mine: list[bytes], statuses: Counter[
     try:
         for request in mine:
             writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            statuses[int(status_line.split()[1])] += 1
+            statuses[await read_response(reader)] += 1
     finally:
         writer.close()
 

@@ -575,7 +575,7 @@ async def test_the_stream_pushes_events_and_resumes_without_gaps(chain: GatewayC
     async def next_event(socket: Any, types: str = "charge.succeeded") -> dict[str, Any]:
         while True:
             event = json.loads(await asyncio.wait_for(socket.recv(), 60))
-            if event["type"] in types.split(","):
+            if event.get("type") in types.split(","):
                 return event  # type: ignore[no-any-return]
 
     async with websockets.connect(f"{ws}?types=charge.succeeded", additional_headers=auth(token)) as live:
@@ -590,7 +590,7 @@ async def test_the_stream_pushes_events_and_resumes_without_gaps(chain: GatewayC
     assert again[0]["seq"] > seen["seq"] and again[1]["seq"] > again[0]["seq"]
 
 
-def test_price_moves_raise_alerts_and_private_urls_are_refused() -> None:
+async def test_price_moves_raise_alerts_and_private_urls_are_refused() -> None:
     def updated(price: int, expo: int, index: int) -> HistoryEvent:
         data = {"old": 1, "new": 2, "price": price, "expo": expo, "publish_time": 7}
         return HistoryEvent("sig", 5, None, index, "RequirementUpdated", data)
@@ -605,12 +605,15 @@ def test_price_moves_raise_alerts_and_private_urls_are_refused() -> None:
     for url, expected in (
         ("http://127.0.0.1:9/x", "private_url"), ("http://10.1.2.3/x", "private_url"), ("http://[::1]/x", "private_url"),
         ("http://169.254.169.254/latest", "private_url"), ("http://localhost/x", "private_url"),
+        ("http://[::ffff:127.0.0.1]/x", "private_url"), ("http://[64:ff9b::a00:1]/x", "private_url"),
+        ("http://8.8.8.8:5432/x", "private_url"), ("http://a..b/x", "private_url"),
         ("ftp://example.com/x", "invalid_url"), ("http://user:pw@example.com/", "invalid_url"), ("https:///x", "invalid_url"),
+        ("https://example.com:abc/", "invalid_url"), ("https://example.com/\u0000", "invalid_url"),
     ):
         with pytest.raises(ApiError) as refused:
-            check_url(url, allow_private=False)
+            await check_url(url, allow_private=False)
         assert refused.value.code == expected, url
-    assert check_url("http://127.0.0.1:9/x", allow_private=True) == "http://127.0.0.1:9/x"
+    assert await check_url("http://127.0.0.1:9/x", allow_private=True) == "http://127.0.0.1:9/x"
 
 
 async def test_parallel_charges_cannot_pass_the_wallet_limit_together(chain: GatewayChain, database: str, gateway: str) -> None:

@@ -72,6 +72,7 @@ def test_scripts_run_prices_sells_pushes_buys_and_burns(tmp_path: Path) -> None:
                 break
             time.sleep(3)
         verified = aistm7("audit", "verify", "--rpc-url", rpc_url)
+        quick_start = merchant_quick_start({**env, "AISTM7_RPC_URL": rpc_url})
     finally:
         os.killpg(run.pid, signal.SIGINT)
         output, _ = run.communicate(timeout=60)
@@ -82,6 +83,37 @@ def test_scripts_run_prices_sells_pushes_buys_and_burns(tmp_path: Path) -> None:
     assert 1.02 < second / first < 1.04, "re-priced on the replayed path's 3% move"
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "summary - price $0.01" in output and "up: RPC" in output
+    access, charge, delivered = quick_start
+    assert access["has_access"] and access["locked_tokens"] == "2000", access
+    assert charge["status"] == "succeeded" and charge["request_id"] == "order-1", charge
+    assert delivered["type"] == "charge.succeeded" and delivered["signature"] == charge["signature"], delivered
+
+
+def merchant_quick_start(env: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """README's merchant quick start, run as written against `scripts/run`:
+    the access answer, the charge, and the event its webhook receiver printed."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- merchant-quick-start -->\n```bash\n", 1)[1].split("```", 1)[0]
+    shell = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )
+    printed: list[dict[str, Any]] = []
+    try:
+        assert shell.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(line.get("type") == "charge.succeeded" for line in printed):
+            line = shell.stdout.readline()
+            assert line, f"the quick start ended: {shell.stderr.read() if shell.stderr else ''}"
+            if line.startswith("{"):
+                printed.append(json.loads(line))
+    finally:
+        os.killpg(shell.pid, signal.SIGTERM)
+        shell.wait(timeout=30)
+    access = next(line for line in printed if "has_access" in line)
+    charge = next(line for line in printed if "request_id" in line)
+    delivered = next(line for line in printed if line.get("type") == "charge.succeeded")
+    return access, charge, delivered
 
 
 class PublicCluster(BaseHTTPRequestHandler):

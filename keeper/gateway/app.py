@@ -39,6 +39,9 @@ MAX_CURSOR = 2**63 - 1
 MAX_WEBHOOKS = 16
 STREAM_BATCH = 100
 STREAM_POLL_SECS = 0.25
+MAX_STREAMS = 256
+"""Open streams a process serves (each polls the database)."""
+MAX_STREAMS_PER_KEY = 8
 AUTH_FAILURES_PER_SEC = 5.0
 AUTH_FAILURES_BURST = 50
 RPC_TIMEOUT_SECS = 10.0
@@ -147,6 +150,8 @@ class Gateway:
     allow_private_webhooks: bool = False
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server stops: streams end."""
+    streams: dict[str, int] = field(default_factory=dict)
+    """Open streams per key id."""
 
 
 def _wallet(text: str, param: str = "wallet") -> Pubkey:
@@ -394,7 +399,7 @@ def make_app(gateway: Gateway) -> FastAPI:
         """Register an endpoint for event types: every later event of those
         types (this merchant's charges, everyone's chain events) is POSTed to
         it, signed with the secret returned here once."""
-        url = check_url(body.url, gateway.allow_private_webhooks)
+        url = await check_url(body.url, gateway.allow_private_webhooks)
         if len(await asyncio.to_thread(gateway.store.list_endpoints, key.merchant)) >= MAX_WEBHOOKS:
             raise ApiError(409, "too_many_webhooks", f"a merchant has at most {MAX_WEBHOOKS} endpoints")
         row = await asyncio.to_thread(gateway.store.add_endpoint, key.merchant, url, sorted(set(body.events)), new_secret())
@@ -464,40 +469,49 @@ def make_app(gateway: Gateway) -> FastAPI:
 
 async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | None, starting_after: str | None, types: str | None) -> None:
     # Accepted first: a refusal is then a close code the client can read
-    # (4401 key, 4403 scope, 4400 input, 4404 unknown last_event_id), not a bare 403.
+    # (4401 key, 4403 scope, 4400 input, 4404 unknown last_event_id, 4429
+    # too many streams or requests), not a bare 403.
     await socket.accept()
     token = socket.headers.get("authorization") or (f"Bearer {socket.query_params['api_key']}" if "api_key" in socket.query_params else None)
+    address = f"ip:{socket.client.host if socket.client else '-'}"
     try:
+        if gateway.buckets.wait(address, AUTH_FAILURES_PER_SEC, AUTH_FAILURES_BURST):
+            raise ApiError(429, "rate_limited", "too many invalid API keys from this address")
         key_id, secret = keys.parse(keys.bearer(token))
         hit, cached = gateway.keyring.lookup_cached(key_id)
-        key = keys.check(cached if hit else await asyncio.to_thread(gateway.keyring.load, key_id), secret, "read")
+        try:
+            key = keys.check(cached if hit else await asyncio.to_thread(gateway.keyring.load, key_id), secret, "read")
+        except keys.KeyRefused as refused:
+            if refused.code != "insufficient_scope":
+                gateway.buckets.take(address, AUTH_FAILURES_PER_SEC, AUTH_FAILURES_BURST)
+            raise
+        if gateway.buckets.take(key.key_id, key.rate_per_sec, key.burst):
+            raise ApiError(429, "rate_limited", f"key {key.key_id} is over its rate")
+        if sum(gateway.streams.values()) >= MAX_STREAMS or gateway.streams.get(key.key_id, 0) >= MAX_STREAMS_PER_KEY:
+            raise ApiError(429, "too_many_streams", f"at most {MAX_STREAMS_PER_KEY} streams a key")
         wanted = _types(types)
+        seq = await _stream_start(gateway, key.merchant, last_event_id, starting_after)
     except (keys.KeyRefused, ApiError) as refused:
-        code = getattr(refused, "code", "invalid_request")
-        await socket.close(code=4403 if code == "insufficient_scope" else (4400 if isinstance(refused, ApiError) else 4401), reason=code)
+        status = refused.status if isinstance(refused, ApiError) else (403 if refused.code == "insufficient_scope" else 401)
+        await socket.close(code=4000 + status, reason=refused.code)
         return
-    if starting_after is not None:
-        if not starting_after.isdigit() or int(starting_after) > MAX_CURSOR:
-            await socket.close(code=4400, reason="invalid_starting_after")
-            return
-        seq = int(starting_after)
-    elif last_event_id is None:
-        seq = await asyncio.to_thread(gateway.store.last_seq)
-    else:
-        known = await asyncio.to_thread(gateway.store.event_seq, last_event_id[:128])
-        if known is None:
-            await socket.close(code=4404, reason="unknown_last_event_id")
-            return
-        seq = known
+    gateway.streams[key.key_id] = gateway.streams.get(key.key_id, 0) + 1
     log = logger.bind(job="stream", key=key.key_id)
     log.info("stream opened for key {} after seq {}", key.key_id, seq)
     try:
+        # First the position the stream starts after: a client that drops
+        # before any event resumes from here, not from a later "now".
+        await socket.send_text(json.dumps({"stream": "open", "after_seq": seq}))
         while not gateway.stopping.is_set():
+            top = await asyncio.to_thread(gateway.store.last_seq)
             found = await asyncio.to_thread(gateway.store.events_after, seq, key.merchant, wanted, STREAM_BATCH)
             for event in found:
                 await socket.send_text(json.dumps(body(event), separators=(",", ":")))
                 seq = event.seq
             if len(found) < STREAM_BATCH:
+                # Every event up to `top` was committed before the query: none
+                # of the rest is for this stream, so the next query starts past them.
+                seq = max(seq, top)
                 try:
                     await asyncio.wait_for(gateway.stopping.wait(), STREAM_POLL_SECS)
                 except asyncio.TimeoutError:
@@ -505,7 +519,22 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
         await socket.close(code=1001, reason="the gateway is stopping")
     except (WebSocketDisconnect, ConnectionError):
         pass
+    finally:
+        gateway.streams[key.key_id] -= 1
     log.info("stream closed for key {} at seq {}", key.key_id, seq)
+
+
+async def _stream_start(gateway: Gateway, merchant: str, last_event_id: str | None, starting_after: str | None) -> int:
+    if starting_after is not None:
+        if not (starting_after.isascii() and starting_after.isdigit()) or int(starting_after) > MAX_CURSOR:
+            raise ApiError(400, "invalid_starting_after", "starting_after is a seq")
+        return int(starting_after)
+    if last_event_id is None:
+        return await asyncio.to_thread(gateway.store.last_seq)
+    known = await asyncio.to_thread(gateway.store.event_seq, last_event_id[:128], merchant)
+    if known is None:
+        raise ApiError(404, "unknown_last_event_id", "no such event for this merchant")
+    return known
 
 
 def _types(text: str | None) -> frozenset[str] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence, TypeVar
 
 from solana.rpc.commitment import Confirmed
+from solana.rpc.types import TokenAccountOpts
 from solders.pubkey import Pubkey
 from spl.token._layouts import ACCOUNT_LAYOUT
 from spl.token.instructions import get_associated_token_address
@@ -150,14 +151,22 @@ class ChainReader:
 
     async def charge_view(self, wallet: Pubkey, token_account: Pubkey | None) -> Snapshot:
         """What a charge is validated against, never cached: config, fee
-        schedule and the wallet's token account (its associated one unless given)."""
-        config_now = await self.state()
-        address = token_account or get_associated_token_address(wallet, config_now.config.mint)
+        schedule and the wallet's token account (the one given, else its
+        associated one, else its only account of the mint)."""
+        mint = (await self.state()).config.mint
+        address = token_account or await self._token_account(wallet, mint)
         slot, now, config, (schedule, token) = await self._read(
             [addresses.fee_schedule_pda(self.client.program_id), address]
         )
         parsed = parse_token_account(address, token[1]) if token is not None and token[0] == addresses.TOKEN_PROGRAM_ID else None
         return Snapshot(slot, now, config, services=self._services(schedule), token=parsed)
+
+    async def _token_account(self, wallet: Pubkey, mint: Pubkey) -> Pubkey:
+        associated = get_associated_token_address(wallet, mint)
+        if (await self.client.connection.get_account_info(associated, Confirmed)).value is not None:
+            return associated
+        held = (await self.client.connection.get_token_accounts_by_owner(wallet, TokenAccountOpts(mint=mint), Confirmed)).value
+        return held[0].pubkey if len(held) == 1 else associated
 
     async def buy_orders(self) -> list[BuyOrder]:
         async def load() -> list[BuyOrder]:

@@ -165,6 +165,8 @@ def gateway_run(
     GET /v1/health (no key). Several processes can share one PostgreSQL: one
     of them at a time (a lease) indexes the program's events and delivers
     webhooks."""
+    import uvloop
+
     from keeper.gateway import server  # FastAPI and uvicorn load only for the server
 
     log.configure(log_json)
@@ -173,7 +175,38 @@ def gateway_run(
         allow_private_webhooks, webhook_retry_base, webhook_retry_max, webhook_give_up, alert_price_bps,
     )
     try:
-        asyncio.run(server.serve(settings))
+        # uvloop, as uvicorn would pick on its own: the loop is ours here (the leader loop shares it).
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(server.serve(settings))
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+
+
+@gateway_app.command("listen")
+def gateway_listen(
+    secret: str = typer.Option(..., "--secret", envvar="AISTM7_WEBHOOK_ENDPOINT_SECRET", help="The endpoint's secret (whsec_...)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8799, "--port", help="Port to listen on."),
+) -> None:
+    """Receive the gateway's webhooks (register http://HOST:PORT/ as an
+    endpoint): print each delivery whose signature checks out as one JSON
+    line and answer 200; answer 400 to anything else. For trying
+    integrations locally, until Ctrl-C."""
+    from aiohttp import web
+
+    from keeper.sdk import verify_webhook
+
+    async def receive(request: web.Request) -> web.Response:
+        try:
+            event = verify_webhook(secret, await request.read(), request.headers.get("X-Signature"))
+        except ValueError as exc:
+            typer.echo(f"refused a delivery: {exc}", err=True)
+            return web.json_response({"error": str(exc)}, status=400)
+        typer.echo(event.model_dump_json())
+        return web.json_response({"received": event.id})
+
+    app = web.Application(client_max_size=1 << 20)
+    app.router.add_post("/{tail:.*}", receive)
+    typer.echo(f"listening for webhooks on http://{host}:{port}/", err=True)
+    web.run_app(app, host=host, port=port, print=None)

@@ -54,7 +54,9 @@ class Translator:
         """The gateway events of one program event (`merchant`: whose charge
         a FeePaid settles, when a gateway charge did)."""
         kind = FROM_PROGRAM.get(event.name)
-        if kind is None:
+        if kind is None or (event.name == "FeePaid" and merchant is None):
+            # A fee no merchant's gateway charge explains (a user paying
+            # directly, another deployment's collector) is nobody's charge.succeeded.
             return []
         event_id = f"{event.signature}:{event.index}"
         data = {"event": event.name, **event.data}

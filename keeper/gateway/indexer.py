@@ -60,6 +60,7 @@ class Indexer:
             events = iter(found)
             records: list[EventRecord] = []
             last = None
+            price_before = self.translator.last_price
             for signature, _, _, ok in chunk:
                 read = next(events) if ok else []
                 if read is None:
@@ -68,9 +69,15 @@ class Indexer:
                     records.extend(self.translator.records(event, await self._merchant(event.name, event.data)))
                 last = str(signature)
             if last is None:
+                self.log.warning("transaction {} is not served by the RPC yet: indexing waits for it", chunk[0][0])
                 break
-            added += len(await asyncio.to_thread(self.store.record_events, records, (CURSOR, last)))
+            try:
+                added += len(await asyncio.to_thread(self.store.record_events, records, (CURSOR, last)))
+            except Exception:
+                self.translator.last_price = price_before  # the alerts it decided were not recorded
+                raise
             if last != str(chunk[-1][0]):
+                self.log.warning("a transaction after {} is not served by the RPC yet: indexing waits for it", last)
                 break
             if not await self.lead():
                 break  # another process leads now: it goes on from the cursor
@@ -85,22 +92,41 @@ class Indexer:
 async def lead(
     indexer: Indexer, deliver: Callable[[], Awaitable[int]], stopping: asyncio.Event, interval_secs: float
 ) -> None:
-    """Until `stopping`: while this process holds the lease, index and deliver."""
+    """Until `stopping`: hold the lease and index in one loop, deliver in
+    another while leading (a slow receiver never delays indexing or the
+    lease's renewal)."""
     log = logger.bind(job="leader")
-    leading = False
-    while not stopping.is_set():
-        busy = 0
-        try:
-            now_leading = await indexer.lead()
-            if now_leading != leading:
-                log.info("this process {} the gateway's leader", "is now" if now_leading else "is no longer")
-                leading = now_leading
-            if leading:
-                busy = await indexer.step() + await deliver()
-        except Exception as exc:  # the loop outlives any one failure (RPC, database, receiver)
-            log.warning("leader step failed: {}: {}", type(exc).__name__, exc)
+    leading = asyncio.Event()
+
+    async def pause(busy: int) -> None:
         if not busy:
             try:
                 await asyncio.wait_for(stopping.wait(), interval_secs)
             except asyncio.TimeoutError:
                 pass
+
+    async def index() -> None:
+        while not stopping.is_set():
+            busy = 0
+            try:
+                now_leading = await indexer.lead()
+                if now_leading != leading.is_set():
+                    log.info("this process {} the gateway's leader", "is now" if now_leading else "is no longer")
+                    leading.set() if now_leading else leading.clear()
+                if now_leading:
+                    busy = await indexer.step()
+            except Exception as exc:  # the loop outlives any one failure (RPC, database)
+                log.warning("indexing failed: {}: {}", type(exc).__name__, exc)
+            await pause(busy)
+
+    async def send() -> None:
+        while not stopping.is_set():
+            busy = 0
+            try:
+                if leading.is_set():
+                    busy = await deliver()
+            except Exception as exc:  # as above
+                log.warning("delivering failed: {}: {}", type(exc).__name__, exc)
+            await pause(busy)
+
+    await asyncio.gather(index(), send())

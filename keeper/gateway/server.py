@@ -88,7 +88,8 @@ async def serve(settings: Settings, after_send: Callable[[], None] | None = None
     payer = Keypair() if settings.fee_collector_keypair is None else load_keypair(settings.fee_collector_keypair)
     store = await asyncio.to_thread(Store, settings.database)
     client = Aistm7Client.connect(settings.rpc_url, payer)
-    http = httpx.AsyncClient(follow_redirects=False)
+    # No redirects (a 3xx is a failed delivery) and no proxy from the environment.
+    http = httpx.AsyncClient(follow_redirects=False, trust_env=False, headers={"Accept-Encoding": "identity"})
     try:
         gateway = build(settings, client, store, after_send)
         owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"

@@ -130,6 +130,7 @@ deliveries = Table(
     Column("last_latency_ms", Integer),
 )
 Index("deliveries_endpoint_status", deliveries.c.endpoint_id, deliveries.c.status, deliveries.c.id)
+Index("events_type_seq", events.c.type, events.c.seq)
 
 attempts = Table(
     "delivery_attempts",
@@ -539,9 +540,11 @@ class Store:
         with self.engine.connect() as conn:
             return [_row(EventRow, row) for row in conn.execute(query.order_by(events.c.seq).limit(limit))]
 
-    def event_seq(self, event_id: str) -> int | None:
+    def event_seq(self, event_id: str, merchant: str) -> int | None:
+        """The seq of an event `merchant` may see."""
+        query = select(events.c.seq).where(events.c.event_id == event_id, or_(events.c.merchant.is_(None), events.c.merchant == merchant))
         with self.engine.connect() as conn:
-            found = conn.execute(select(events.c.seq).where(events.c.event_id == event_id)).first()
+            found = conn.execute(query).first()
         return None if found is None else int(found[0])
 
     def last_seq(self) -> int:

@@ -31,7 +31,10 @@ DEFAULT_RETRY_BASE_SECS = 1.0
 DEFAULT_RETRY_MAX_SECS = 600.0
 DEFAULT_GIVE_UP_SECS = 86_400.0
 TIMEOUT_SECS = 10.0
+"""For a whole attempt: connecting, sending and the response's headers."""
+RESOLVE_SECS = 5.0
 BATCH = 50
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 EVENT_ID_HEADER = "X-Event-Id"
 
 
@@ -39,25 +42,53 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
+def _not_global(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside IPv6 (mapped, 6to4, NAT64) is judged as itself.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return not embedded.is_global
+    return not ip.is_global
+
+
 def _private(host: str) -> bool:
+    """Whether `host` resolves to any address that is not global (an
+    unresolvable host counts as private: it is refused, not guessed)."""
     try:
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        return False  # unresolvable now: delivery attempts will fail and be retried
-    return any(not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses)
+    except (OSError, UnicodeError, ValueError):
+        return True
+    return not addresses or any(_not_global(address) for address in addresses)
 
 
-def check_url(url: str, allow_private: bool) -> str:
-    """An endpoint URL, refused unless http(s) with a host; hosts on
-    loopback, private or link-local addresses only with `allow_private`
-    (a gateway must not be a way into its own network)."""
+async def check_url(url: str, allow_private: bool) -> str:
+    """An endpoint URL, refused unless http(s) with a host, no credentials
+    and a valid port; hosts on loopback, private, link-local or embedded
+    private addresses, and ports other than 80 and 443, only with
+    `allow_private` (a gateway must not be a way into its own network)."""
     if len(url) > 2048:
         raise ApiError(400, "invalid_url", "the URL is over 2048 characters", "url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise ApiError(400, "invalid_url", "an http(s) URL with a host and no credentials", "url")
-    if not allow_private and _private(parts.hostname):
-        raise ApiError(400, "private_url", f"{parts.hostname} is a private, loopback or link-local address", "url")
+    try:
+        parsed = httpx.URL(url)
+        parts = urlsplit(url)
+        port = parts.port
+    except (httpx.InvalidURL, ValueError):
+        raise ApiError(400, "invalid_url", "not a valid URL", "url") from None
+    if parsed.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password or not url.isascii():
+        raise ApiError(400, "invalid_url", "an http(s) URL of ASCII characters with a host and no credentials", "url")
+    if allow_private:
+        return url
+    if port not in (None, 80, 443):
+        raise ApiError(400, "private_url", "only ports 80 and 443 are allowed", "url")
+    try:
+        private = await asyncio.wait_for(asyncio.to_thread(_private, parts.hostname), RESOLVE_SECS)
+    except asyncio.TimeoutError:
+        raise ApiError(400, "invalid_url", f"{parts.hostname} did not resolve in {RESOLVE_SECS:.0f} s", "url") from None
+    if private:
+        raise ApiError(400, "private_url", f"{parts.hostname} is not a public address", "url")
     return url
 
 
@@ -82,8 +113,11 @@ class Deliverer:
     async def step(self) -> int:
         """Attempt each endpoint's due head delivery; how many were delivered."""
         due = await asyncio.to_thread(self.store.due_deliveries, now_ms(), BATCH)
-        done = await asyncio.gather(*(self._attempt(*found) for found in due))
-        return sum(done)
+        done = await asyncio.gather(*(self._attempt(*found) for found in due), return_exceptions=True)
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                self.log.warning("a delivery attempt could not be recorded: {}: {}", type(outcome).__name__, outcome)
+        return sum(1 for outcome in done if outcome is True)
 
     def _backoff_ms(self, attempts: int) -> int:
         wait = min(self.retry_max_secs, self.retry_base_secs * 2 ** min(attempts, 30))
@@ -101,16 +135,20 @@ class Deliverer:
         status: int | None = None
         error: str | None = None
         host = urlsplit(endpoint.url).hostname or ""
-        if not self.allow_private and await asyncio.to_thread(_private, host):
-            error = f"{host} resolves to a private address"
-        else:
-            try:
-                response = await self.http.post(endpoint.url, content=payload, headers=headers, timeout=TIMEOUT_SECS)
-                status = response.status_code
-                if not 200 <= status < 300:
-                    error = f"HTTP {status}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:512]
+        try:
+            async with asyncio.timeout(TIMEOUT_SECS):
+                if not self.allow_private and await asyncio.to_thread(_private, host):
+                    error = f"{host} resolves to an address that is not public"
+                else:
+                    # Only the status counts: the body is never read (a receiver cannot stall or flood us).
+                    async with self.http.stream("POST", endpoint.url, content=payload, headers=headers) as response:
+                        status = response.status_code
+                    if not 200 <= status < 300:
+                        error = f"HTTP {status}"
+        except TimeoutError:
+            error = f"no answer within {TIMEOUT_SECS:.0f} s"
+        except Exception as exc:  # any failure to deliver is the attempt's outcome, retried later
+            error = f"{type(exc).__name__}: {exc}"[:512]
         latency = int((time.perf_counter() - started) * 1000)
         now = now_ms()
         if error is None:

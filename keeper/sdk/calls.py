@@ -4,6 +4,7 @@ and the errors a call raises."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Sequence, TypeVar
 from urllib.parse import quote
@@ -13,7 +14,7 @@ from pydantic import TypeAdapter
 from keeper.gateway import models
 
 T = TypeVar("T")
-RETRIED = frozenset({429, 503})
+RETRIED = frozenset({429, 502, 503, 504})
 
 
 class GatewayError(Exception):
@@ -126,6 +127,14 @@ def replay(endpoint_id: int, delivery_id: int) -> Call[models.Replayed]:
 
 def health() -> Call[dict[str, Any]]:
     return Call("GET", "/v1/health", _model(dict[str, Any]))
+
+
+def payload(content: bytes) -> Any:
+    """A response's JSON; None when it is not JSON (a proxy's error page)."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def outcome(call: Call[T], status: int, headers: dict[str, str], payload: Any) -> T:

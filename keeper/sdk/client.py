@@ -53,8 +53,15 @@ class _Resume:
     def url(self) -> str:
         return _stream_url(self.base_url, self.last_event_id, self.starting_after, self.types)
 
-    def seen(self, message: str | bytes) -> models.Event:
-        event = models.Event.model_validate(json.loads(message))
+    def seen(self, message: str | bytes) -> models.Event | None:
+        """The event a message carries; None for the stream's opening, whose
+        position a connection dropped before any event resumes from."""
+        found = json.loads(message)
+        if "stream" in found:
+            if self.last_event_id is None:
+                self.starting_after = int(found["after_seq"])
+            return None
+        event = models.Event.model_validate(found)
         self.last_event_id, self.failures = event.id, 0
         return event
 
@@ -99,7 +106,7 @@ class Gateway:
         while True:
             try:
                 response = self.http.request(call.method, call.path, params=call.params, json=call.body)
-                return calls.outcome(call, response.status_code, dict(response.headers), response.json())
+                return calls.outcome(call, response.status_code, dict(response.headers), calls.payload(response.content))
             except (GatewayError, httpx.TransportError) as failed:
                 time.sleep(_retry_wait(call, failed, attempt, self.retries))
             attempt += 1
@@ -168,8 +175,9 @@ class Gateway:
             try:
                 with connect_sync(where.url(), additional_headers=where.headers) as socket:
                     for message in socket:
-                        yield where.seen(message)
-            except (websockets.ConnectionClosed, OSError) as dropped:
+                        if (event := where.seen(message)) is not None:
+                            yield event
+            except (websockets.ConnectionClosed, websockets.InvalidHandshake, OSError) as dropped:
                 failure = dropped
             time.sleep(where.dropped(failure))
 
@@ -197,7 +205,7 @@ class AsyncGateway:
         while True:
             try:
                 response = await self.http.request(call.method, call.path, params=call.params, json=call.body)
-                return calls.outcome(call, response.status_code, dict(response.headers), response.json())
+                return calls.outcome(call, response.status_code, dict(response.headers), calls.payload(response.content))
             except (GatewayError, httpx.TransportError) as failed:
                 await asyncio.sleep(_retry_wait(call, failed, attempt, self.retries))
             attempt += 1
@@ -265,8 +273,9 @@ class AsyncGateway:
             try:
                 async with websockets.connect(where.url(), additional_headers=where.headers) as socket:
                     async for message in socket:
-                        yield where.seen(message)
-            except (websockets.ConnectionClosed, OSError) as dropped:
+                        if (event := where.seen(message)) is not None:
+                            yield event
+            except (websockets.ConnectionClosed, websockets.InvalidHandshake, OSError) as dropped:
                 failure = dropped
             await asyncio.sleep(where.dropped(failure))
 

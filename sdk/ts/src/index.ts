@@ -264,7 +264,7 @@ export class Gateway {
       const refusal = refused(response, payload);
       const retryable =
         refusal.status === 429 ||
-        (idempotent && (refusal.status === 503 || (call.retryOn ?? []).includes(refusal.code)));
+        (idempotent && ([502, 503, 504].includes(refusal.status) || (call.retryOn ?? []).includes(refusal.code)));
       if (!retryable || attempt >= this.retries) throw refusal;
       await sleep(backoffMs(attempt, refusal.retryAfter));
     }
@@ -356,16 +356,22 @@ export class Gateway {
    */
   async *stream(options: { types?: EventType[]; lastEventId?: string; startingAfter?: number } = {}): AsyncGenerator<GatewayEvent> {
     let lastEventId = options.lastEventId;
+    let startingAfter = options.startingAfter;
     let failures = 0;
     for (;;) {
       const url = new URL(this.baseUrl.replace(/^http/, "ws") + "/v1/stream");
       // Once an event was seen its id is the cursor; `startingAfter` only places the first connection.
       if (lastEventId) url.searchParams.set("last_event_id", lastEventId);
-      else if (options.startingAfter !== undefined) url.searchParams.set("starting_after", String(options.startingAfter));
+      else if (startingAfter !== undefined) url.searchParams.set("starting_after", String(startingAfter));
       if (options.types?.length) url.searchParams.set("types", options.types.join(","));
       const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${this.apiKey}` } });
       for await (const item of messages(socket)) {
         if (item instanceof GatewayError) throw item;
+        if ("stream" in item) {
+          // The position this connection starts after: a drop before any event resumes from it.
+          if (!lastEventId) startingAfter = item.after_seq;
+          continue;
+        }
         lastEventId = item.id;
         failures = 0;
         yield item;
@@ -377,14 +383,25 @@ export class Gateway {
 }
 
 /** The messages of one connection as events, ending when it closes (a refusal ends it with a GatewayError). */
-async function* messages(socket: WebSocket): AsyncGenerator<GatewayEvent | GatewayError> {
-  const queue: (GatewayEvent | GatewayError | null)[] = [];
+interface StreamOpened {
+  stream: "open";
+  after_seq: number;
+}
+
+async function* messages(socket: WebSocket): AsyncGenerator<GatewayEvent | StreamOpened | GatewayError> {
+  const queue: (GatewayEvent | StreamOpened | GatewayError | null)[] = [];
   let wake: (() => void) | null = null;
-  const push = (item: GatewayEvent | GatewayError | null) => {
+  const push = (item: GatewayEvent | StreamOpened | GatewayError | null) => {
     queue.push(item);
     wake?.();
   };
-  socket.on("message", (data) => push(JSON.parse(data.toString()) as GatewayEvent));
+  socket.on("message", (data) => {
+    try {
+      push(JSON.parse(data.toString()));
+    } catch {
+      socket.terminate(); // not the gateway speaking: reconnect and resume
+    }
+  });
   socket.on("close", (code, reason) =>
     push(code >= 4400 && code < 4500 ? new GatewayError(code - 4000, reason.toString() || "stream_refused", "the stream was refused") : null),
   );
@@ -412,7 +429,8 @@ function refused(response: Response, payload: any): GatewayError {
   const retry = response.headers.get("retry-after");
   const code = String(error.code);
   if (response.status === 402) return new PaymentFailed(402, code, String(error.message), payload.charge ?? null);
-  return new GatewayError(response.status, code, String(error.message), error.param ?? null, retry ? Number(retry) : null);
+  const seconds = retry && /^\d+$/.test(retry) ? Number(retry) : null; // an HTTP date is not ours to parse
+  return new GatewayError(response.status, code, String(error.message), error.param ?? null, seconds);
 }
 
 function backoffMs(attempt: number, retryAfterSecs: number | null): number {
