@@ -152,21 +152,22 @@ class ChainReader:
     async def charge_view(self, wallet: Pubkey, token_account: Pubkey | None) -> Snapshot:
         """What a charge is validated against, never cached: config, fee
         schedule and the wallet's token account (the one given, else its
-        associated one, else its only account of the mint)."""
+        associated one, else its only account of the mint), in one read
+        unless the fallback is needed."""
         mint = (await self.state()).config.mint
-        address = token_account or await self._token_account(wallet, mint)
-        slot, now, config, (schedule, token) = await self._read(
-            [addresses.fee_schedule_pda(self.client.program_id), address]
-        )
+        address = token_account or get_associated_token_address(wallet, mint)
+        view = await self._charge_read(address)
+        if view.token is None and token_account is None:
+            opts = TokenAccountOpts(mint=mint)
+            held = (await self.client.connection.get_token_accounts_by_owner(wallet, opts, Confirmed)).value
+            if len(held) == 1:
+                view = await self._charge_read(held[0].pubkey)
+        return view
+
+    async def _charge_read(self, address: Pubkey) -> Snapshot:
+        slot, now, config, (schedule, token) = await self._read([addresses.fee_schedule_pda(self.client.program_id), address])
         parsed = parse_token_account(address, token[1]) if token is not None and token[0] == addresses.TOKEN_PROGRAM_ID else None
         return Snapshot(slot, now, config, services=self._services(schedule), token=parsed)
-
-    async def _token_account(self, wallet: Pubkey, mint: Pubkey) -> Pubkey:
-        associated = get_associated_token_address(wallet, mint)
-        if (await self.client.connection.get_account_info(associated, Confirmed)).value is not None:
-            return associated
-        held = (await self.client.connection.get_token_accounts_by_owner(wallet, TokenAccountOpts(mint=mint), Confirmed)).value
-        return held[0].pubkey if len(held) == 1 else associated
 
     async def buy_orders(self) -> list[BuyOrder]:
         async def load() -> list[BuyOrder]:
