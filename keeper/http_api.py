@@ -20,11 +20,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keeper.client import Aistm7Client
 from keeper.health import HealthPolicy, judge
-from keeper.journal import ConflictingDuplicate, Journal, JournalUnavailable
+from keeper.journal import ConflictingDuplicate, Journal, JournalUnavailable, proofs
 from keeper.journal.group_commit import GroupCommit
 from keeper.journal.store import age_secs
 from keeper.metrics import KeeperMetrics
 from keeper.money import DEFAULT_MAX_EVENT_CENTS, InvalidRevenue
+from keeper.revenue_proof import document
 from keeper.scheduler import Scheduler
 from keeper.state import BuyOrder
 from keeper.webhook import DEFAULT_TOLERANCE_SECS, MAX_BODY_BYTES, SIGNATURE_HEADER, Refused, parse_event, verify
@@ -172,10 +173,19 @@ def make_app(
     async def revenue_totals(_: web.Request) -> web.Response:
         return web.json_response(journal_view())
 
+    async def revenue_proof(request: web.Request) -> web.Response:
+        ref = request.match_info["ref"]
+        try:
+            proof = proofs.prove(journal, ref)
+        except proofs.NotProvable as exc:
+            return error("not_provable", str(exc), 404)
+        return web.json_response(document(client.program_id, proof))
+
     app.add_routes(
         [
             web.post("/revenue", revenue),
             web.get("/revenue", revenue_totals),
+            web.get("/revenue/proofs/{ref:.+}", revenue_proof),
             web.get("/health", health),
             web.get("/metrics", prometheus),
             web.get("/status", status),

@@ -628,3 +628,141 @@ async def test_parallel_charges_cannot_pass_the_wallet_limit_together(chain: Gat
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201, 201, 429, 429, 429, 429], [a.text for a in answers]
     assert await token_balance(chain, account) == 10 * TOKEN - 2 * SEARCH
+
+
+async def test_a_merchant_manages_its_keys_and_a_revoked_key_loses_its_stream(database: str, gateway: str) -> None:
+    shop = f"keys-{os.urandom(4).hex()}"
+    admin_id, admin_key = new_key(database, shop, "admin", rate=100)
+    other_id, _ = new_key(database, f"other-{shop}", "admin")
+    async with httpx.AsyncClient(base_url=gateway, timeout=30, headers=auth(admin_key)) as http:
+        me = (await http.get("/v1/me")).json()
+        assert (me["key_id"], me["merchant"], me["scopes"], me["token_decimals"]) == (admin_id, shop, ["admin"], 8)
+        assert code(await http.post("/v1/keys", json={"scopes": ["root"]})) == (400, "invalid_request")
+        assert code(await http.post("/v1/keys", json={"scopes": ["read"], "rate_per_sec": 101})) == (400, "invalid_request")
+        assert code(await http.post("/v1/keys", json={"scopes": ["read"], "label": "x" * 129})) == (400, "invalid_request")
+        made = await http.post("/v1/keys", json={"scopes": ["read"], "label": "wall screen"})
+        assert made.status_code == 201, made.text
+        reader = made.json()
+        assert (reader["merchant"], reader["scopes"], reader["rate_per_sec"]) == (shop, ["read"], 100)
+        assert [key["key_id"] for key in (await http.get("/v1/keys")).json()] == [admin_id, reader["key_id"]]
+        assert code(await http.delete(f"/v1/keys/{other_id}")) == (404, "key_not_found")
+        assert code(await http.delete("/v1/keys/nope")) == (404, "key_not_found")
+        assert (await http.get("/v1/me", headers=auth(reader["api_key"]))).json()["scopes"] == ["read"]
+        assert code(await http.get("/v1/keys", headers=auth(reader["api_key"]))) == (403, "insufficient_scope")
+
+        ws = gateway.replace("http://", "ws://") + f"/v1/stream?api_key={reader['api_key']}"
+        async with websockets.connect(ws) as live:
+            assert json.loads(await live.recv())["stream"] == "open"
+            revoked = await http.delete(f"/v1/keys/{reader['key_id']}")
+            assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(live.recv(), 10)
+        assert closed.value.rcvd is not None and (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "api_key_revoked")
+        assert code(await http.get("/v1/me", headers=auth(reader["api_key"]))) == (401, "api_key_revoked")
+        assert code(await http.delete(f"/v1/keys/{reader['key_id']}")) == (404, "key_not_found")
+
+
+async def test_charges_are_filtered_totalled_and_exported(chain: GatewayChain, database: str, gateway: str) -> None:
+    shop = f"ledger-{os.urandom(4).hex()}"
+    _, token = new_key(database, shop, "charge")
+    wallet, _ = await payer_wallet(chain)
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, headers=auth(token)) as http:
+        for service, request_id in (("search", "-1-1"), ("goal", "plain-2")):
+            charged = await http.post("/v1/charges", json={"wallet": str(wallet.pubkey()), "service": service, "request_id": request_id})
+            assert charged.status_code == 201, charged.text
+        searches = (await http.get("/v1/charges", params={"service": "search", "status": "succeeded"})).json()["data"]
+        mine = (await http.get("/v1/charges", params={"wallet": str(wallet.pubkey())})).json()["data"]
+        later = (await http.get("/v1/charges", params={"since_ms": int(time.time() * 1000) + 60_000})).json()["data"]
+        totals = (await http.get("/v1/reports/charge-totals")).json()["data"]
+        exported = await http.get("/v1/reports/charges.csv")
+        assert code(await http.get("/v1/charges", params={"status": "lost"})) == (400, "invalid_request")
+        assert code(await http.get("/v1/reports/charge-totals", params={"wallet": "not-a-key"}))[0] == 400
+    assert [c["request_id"] for c in searches] == ["-1-1"] and later == []
+    assert [c["request_id"] for c in mine] == ["plain-2", "-1-1"]
+    assert totals == [
+        {"service": "goal", "status": "succeeded", "charges": 1, "amount_units": TOKEN},
+        {"service": "search", "status": "succeeded", "charges": 1, "amount_units": SEARCH},
+    ]
+    assert exported.headers["content-type"].startswith("text/csv") and f"charges-{shop}.csv" in exported.headers["content-disposition"]
+    rows = exported.text.splitlines()
+    assert rows[0].startswith("request_id,status,service,amount_units") and len(rows) == 3
+    assert rows[2].startswith("'-1-1,succeeded,search,"), "a cell a spreadsheet would run is quoted"
+
+
+async def test_a_test_send_reaches_only_that_endpoint_and_events_read_newest_first(
+    database: str, gateway: str, receiver: Receiver
+) -> None:
+    shop = f"tests-{os.urandom(4).hex()}"
+    _, admin_key = new_key(database, shop, "admin")
+    _, stranger = new_key(database, f"other-{shop}", "admin")
+    receiver.down = False
+    async with httpx.AsyncClient(base_url=gateway, timeout=30, headers=auth(admin_key)) as http:
+        hook = (await http.post("/v1/webhooks", json={"url": receiver.url, "events": ["buy_order.filled"]})).json()
+        assert code(await http.post(f"/v1/webhooks/{hook['id']}/test", headers=auth(stranger))) == (404, "webhook_not_found")
+        sent = [(await http.post(f"/v1/webhooks/{hook['id']}/test")) for _ in range(3)]
+        assert [answer.status_code for answer in sent] == [202] * 3, sent[0].text
+        await until(lambda: asyncio.sleep(0, len(receiver.received) == 3), "the test deliveries")
+        assert [event["id"] for event, _ in receiver.received] == [answer.json()["event_id"] for answer in sent]
+        assert all(event["type"] == "webhook.test" for event, _ in receiver.received)
+        verify(hook["secret"].encode(), receiver.raw[0][0], receiver.raw[0][1], time.time())
+        log = (await http.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["data"]
+        assert [(d["id"], d["status"]) for d in log] == [(answer.json()["delivery_id"], "delivered") for answer in reversed(sent)]
+        newest = (await http.get("/v1/events", params={"ending_before": 2**63 - 1, "limit": 2, "types": "webhook.test"})).json()
+        older = (await http.get("/v1/events", params={"ending_before": newest["next_cursor"], "limit": 2, "types": "webhook.test"})).json()
+        both = await http.get("/v1/events", params={"ending_before": 5, "starting_after": 1})
+        theirs = (await http.get("/v1/events", params={"ending_before": 2**63 - 1}, headers=auth(stranger))).json()["data"]
+    shown = [event["id"] for event in newest["data"] + older["data"]]
+    assert shown == [answer.json()["event_id"] for answer in reversed(sent)] and not older["has_more"]
+    assert code(both) == (400, "invalid_request")
+    assert all(e["type"] != "webhook.test" for e in theirs), "a merchant's test event is its own"
+
+
+async def test_the_dashboard_is_served_with_a_strict_policy_and_views_read_the_chain(
+    chain: GatewayChain, database: str, gateway: str
+) -> None:
+    _, reader = new_key(database, "shop", "read")
+    async with httpx.AsyncClient(base_url=gateway, timeout=30, headers=auth(reader)) as http:
+        before = (await http.get("/v1/treasury")).json()
+        client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+        try:  # a batch reported now, after the gateway began indexing
+            found = await client.fetch_buyback()
+            assert found is not None
+            seq = found.data.last_batch_seq + 1
+            root = batch_root(("subscription", 4_200), ("other", 58))
+            await client.send([client.report_revenue_ix(chain.roles.keeper.pubkey(), seq, root)], [chain.roles.keeper])
+        finally:
+            await client.close()
+
+        async def indexed() -> bool:
+            found = await http.get("/v1/events", params={"types": "revenue.batch_committed", "ending_before": 2**63 - 1})
+            return bool(found.json()["data"])
+
+        async def counted() -> bool:
+            return bool((await http.get("/v1/treasury")).json()["revenue_cents"] != before["revenue_cents"])
+
+        await until(indexed, "the batch indexed")
+        await until(counted, "the treasury read anew (its cache lasts a second)")
+        treasury = (await http.get("/v1/treasury")).json()
+        daily = (await http.get("/v1/revenue/daily", params={"days": 2})).json()["data"]
+        refused = await http.get("/v1/revenue/daily", params={"days": 91})
+        keeper = await http.get("/v1/keeper")
+        proof = await http.get("/v1/revenue/proofs/INV%2F2026%2F1")
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        page = await http.get("/")
+        script = await http.get("/app.js")
+        missing = await http.get("/nothing.js")
+        escape = await http.get("/%2e%2e/%2e%2e/pyproject.toml")
+        unknown = await http.get("/v1/nothing")
+    assert page.status_code == 200 and "<title>AISTM7 dashboard</title>" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert missing.status_code == 404 and escape.status_code == 404 and code(unknown) == (404, "not_found")
+    assert treasury["revenue_cents"]["total"] == before["revenue_cents"]["total"] + 4_258
+    assert treasury["revenue_cents"]["subscription"] == before["revenue_cents"]["subscription"] + 4_200
+    assert isinstance(treasury["quote_vault_balance"], int) and treasury["token_decimals"] == 8
+    assert sum(day["subscription"] for day in daily) >= 4_200 and sum(day["batches"] for day in daily) >= 1
+    assert code(refused) == (400, "invalid_request")
+    assert code(keeper) == code(proof) == (503, "keeper_unknown")

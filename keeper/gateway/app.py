@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
@@ -24,13 +25,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from keeper.gateway import keys, models
+from keeper.gateway import account, keys, models, reports
 from keeper.gateway.chain import ChainReader, NotInitialized
 from keeper.gateway.charges import Charges, as_dict
 from keeper.gateway.errors import ApiError
 from keeper.gateway.limits import Buckets, retry_after
-from keeper.gateway.events import TYPES, body
-from keeper.gateway.store import EndpointRow, KeyRow, Store
+from keeper.gateway.events import TYPES, body, dumps
+from keeper.gateway.reports import KeeperLink, charge_filter
+from keeper.gateway.site import site
+from keeper.gateway.store import ChargeFilter, EndpointRow, EventRecord, KeyRow, Store
 from keeper.gateway.webhooks import check_url, new_secret
 from keeper.views import access_dict, fee_rows, requirement_dict
 
@@ -42,6 +45,8 @@ STREAM_POLL_SECS = 0.25
 MAX_STREAMS = 256
 """Open streams a process serves (each polls the database)."""
 MAX_STREAMS_PER_KEY = 8
+STREAM_KEY_CHECK_SECS = 1.0
+"""How often an open stream checks that its key is still live."""
 AUTH_FAILURES_PER_SEC = 5.0
 AUTH_FAILURES_BURST = 50
 RPC_TIMEOUT_SECS = 10.0
@@ -148,6 +153,8 @@ class Gateway:
     keyring: keys.KeyRing
     buckets: Buckets
     allow_private_webhooks: bool = False
+    keeper: KeeperLink | None = None
+    """Where the keeper answers (its health, status and revenue proofs), when known."""
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the server stops: streams end."""
     streams: dict[str, int] = field(default_factory=dict)
@@ -375,11 +382,12 @@ def make_app(gateway: Gateway) -> FastAPI:
     @app.get("/v1/charges", response_model=models.Page[models.Charge], responses=ERRORS, tags=["charges"])
     async def list_charges(
         key: KeyRow = charge,
+        only: ChargeFilter = Depends(charge_filter),
         starting_after: Optional[int] = Query(None, ge=1, le=MAX_CURSOR, description="next_cursor of the previous page"),
         limit: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
-        """This key's merchant's charges, newest first."""
-        rows = await asyncio.to_thread(gateway.store.list_charges, key.merchant, starting_after, limit + 1)
+        """This key's merchant's charges, newest first, filtered by status, service, wallet and time."""
+        rows = await asyncio.to_thread(gateway.store.list_charges, key.merchant, starting_after, limit + 1, only)
         page = _page(rows, limit, lambda row: row.id)
         return {**page, "data": [as_dict(row) for row in page["data"]]}
 
@@ -445,16 +453,39 @@ def make_app(gateway: Gateway) -> FastAPI:
             raise ApiError(404, "delivery_not_found", f"no delivery {delivery_id} of endpoint {endpoint_id}", "delivery_id")
         return {"delivery_id": found}
 
+    @app.post("/v1/webhooks/{endpoint_id}/test", response_model=models.TestSent, status_code=202, responses=ERRORS, tags=["webhooks"])
+    async def send_test(endpoint_id: int, key: KeyRow = admin) -> dict[str, Any]:
+        """Send this endpoint a `webhook.test` event now (whatever types it
+        wants), signed like any delivery; it shows in the delivery log."""
+        endpoint = await own_endpoint(key, endpoint_id)
+        event_id = f"test:{endpoint.id}:{secrets.token_hex(8)}"
+        data = {"event": "WebhookTest", "endpoint_id": endpoint.id, "url": endpoint.url, "key_id": key.key_id}
+        record = EventRecord(event_id, "webhook.test", key.merchant, None, None, None, dumps(data))
+        delivery = await asyncio.to_thread(gateway.store.test_delivery, endpoint, record)
+        return {"delivery_id": delivery, "event_id": event_id}
+
     @app.get("/v1/events", response_model=models.Page[models.Event], responses=ERRORS, tags=["events"])
     async def list_events(
         key: KeyRow = read,
         starting_after: Optional[int] = Query(None, ge=0, le=MAX_CURSOR, description="The seq of the last event seen"),
+        ending_before: Optional[int] = Query(
+            None, ge=1, le=MAX_CURSOR, description="Newest first, before this seq (a seq above the newest gives the latest events)"
+        ),
         types: Optional[str] = Query(None, max_length=512, description="Comma-separated event types"),
         limit: int = Query(20, ge=1, le=100),
     ) -> dict[str, Any]:
-        """Events in order, oldest first from `starting_after` (the stream's log, for polling)."""
-        rows = await asyncio.to_thread(gateway.store.events_after, starting_after or 0, key.merchant, _types(types), limit + 1)
+        """Events in order, oldest first from `starting_after` (the stream's log,
+        for polling); or newest first before `ending_before` (history)."""
+        if ending_before is not None:
+            if starting_after is not None:
+                raise ApiError(400, "invalid_request", "starting_after and ending_before exclude each other", "ending_before")
+            rows = await asyncio.to_thread(gateway.store.events_before, ending_before, key.merchant, _types(types), limit + 1)
+        else:
+            rows = await asyncio.to_thread(gateway.store.events_after, starting_after or 0, key.merchant, _types(types), limit + 1)
         return _page([body(row) for row in rows], limit, lambda event: event["seq"])
+
+    account.add_routes(app, gateway, Depends(scoped("")), admin, ERRORS, rpc)
+    reports.add_routes(app, gateway, read, charge, ERRORS, rpc)
 
     @app.websocket("/v1/stream")
     async def stream(
@@ -464,6 +495,7 @@ def make_app(gateway: Gateway) -> FastAPI:
         `last_event_id` or the seq `starting_after` (else from now), without gaps."""
         await run_stream(gateway, socket, last_event_id, starting_after, types)
 
+    app.mount("/", site(), name="dashboard")
     return app
 
 
@@ -502,7 +534,16 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
         # First the position the stream starts after: a client that drops
         # before any event resumes from here, not from a later "now".
         await socket.send_text(json.dumps({"stream": "open", "after_seq": seq}))
+        checked_at = time.monotonic()
         while not gateway.stopping.is_set():
+            if time.monotonic() - checked_at >= STREAM_KEY_CHECK_SECS:
+                # A key revoked while its stream is open loses the stream too.
+                checked_at = time.monotonic()
+                hit, row = gateway.keyring.lookup_cached(key.key_id)
+                row = row if hit else await asyncio.to_thread(gateway.keyring.load, key.key_id)
+                if row is None or row.revoked_at is not None:
+                    await socket.close(code=4401, reason="api_key_revoked")
+                    break
             top = await asyncio.to_thread(gateway.store.last_seq)
             found = await asyncio.to_thread(gateway.store.events_after, seq, key.merchant, wanted, STREAM_BATCH)
             for event in found:
@@ -516,7 +557,8 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
                     await asyncio.wait_for(gateway.stopping.wait(), STREAM_POLL_SECS)
                 except asyncio.TimeoutError:
                     pass
-        await socket.close(code=1001, reason="the gateway is stopping")
+        else:
+            await socket.close(code=1001, reason="the gateway is stopping")
     except (WebSocketDisconnect, ConnectionError):
         pass
     finally:

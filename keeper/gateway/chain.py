@@ -169,6 +169,21 @@ class ChainReader:
         parsed = parse_token_account(address, token[1]) if token is not None and token[0] == addresses.TOKEN_PROGRAM_ID else None
         return Snapshot(slot, now, config, services=self._services(schedule), token=parsed)
 
+    async def treasury(self) -> tuple[Snapshot, TokenAccount | None]:
+        """The treasury and its quote vault's token account, at one slot."""
+
+        async def load() -> tuple[Snapshot, TokenAccount | None]:
+            known = (await self.state()).buyback
+            if known is None:
+                raise NotInitialized("the program has no buy-order treasury")
+            slot, now, config, (buyback, vault) = await self._read([addresses.buyback_pda(self.client.program_id), known.quote_vault])
+            if buyback is None or not self._ours(buyback):
+                raise NotInitialized("the program has no buy-order treasury")
+            token = parse_token_account(known.quote_vault, vault[1]) if vault is not None and vault[0] == addresses.TOKEN_PROGRAM_ID else None
+            return Snapshot(slot, now, config, buyback=Buyback.decode(self._decode(buyback[1]))), token
+
+        return await self._cached("treasury", load)
+
     async def buy_orders(self) -> list[BuyOrder]:
         async def load() -> list[BuyOrder]:
             found = await self.client.fetch_all("BuyOrder")

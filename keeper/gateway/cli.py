@@ -75,13 +75,7 @@ def keys_list(database: str = Database, as_json: bool = AsJson) -> None:
         rows = store.keys()
     finally:
         store.close()
-    shown = [
-        {
-            "key_id": row.key_id, "merchant": row.merchant, "label": row.label, "scopes": sorted(row.scopes),
-            "rate_per_sec": row.rate_per_sec, "burst": row.burst, "created_at": row.created_at, "revoked_at": row.revoked_at,
-        }
-        for row in rows
-    ]
+    shown = [keys.as_dict(row) for row in rows]
     if as_json:
         typer.echo(json.dumps(shown, indent=2))
         return
@@ -154,15 +148,22 @@ def gateway_run(
         DEFAULT_ALERT_BPS, "--alert-price-bps", envvar="AISTM7_GATEWAY_ALERT_PRICE_BPS", min=1,
         help="A requirement price move that raises alert.price_moved (bps since the last price).",
     ),
+    keeper_url: Optional[str] = typer.Option(
+        None, "--keeper-url", envvar="AISTM7_GATEWAY_KEEPER_URL",
+        help="The keeper's HTTP API (e.g. http://127.0.0.1:8787): GET /v1/keeper and /v1/revenue/proofs/{ref} ask it.",
+    ),
     log_json: bool = typer.Option(False, "--log-json", envvar="AISTM7_LOG_JSON", help="Log one JSON object a line."),
 ) -> None:
-    """Serve the gateway until SIGINT or SIGTERM (requests in flight finish first).
+    """Serve the gateway and its dashboard (at /) until SIGINT or SIGTERM (requests in flight finish first).
 
-    Endpoints (Authorization: Bearer agw_...): GET /v1/access/{wallet},
-    /v1/requirement, /v1/fees, /v1/buy-orders, /v1/revenue/summary,
-    /v1/events, WebSocket /v1/stream (scope read); POST /v1/charges, GET
-    /v1/charges[/{request_id}] (scope charge); /v1/webhooks... (scope admin);
-    GET /v1/health (no key). Several processes can share one PostgreSQL: one
+    Endpoints (Authorization: Bearer agw_...): GET /v1/me, /v1/access/{wallet},
+    /v1/requirement, /v1/fees, /v1/buy-orders, /v1/treasury,
+    /v1/revenue/summary, /v1/revenue/daily, /v1/revenue/proofs/{ref},
+    /v1/keeper, /v1/events, WebSocket /v1/stream (scope read); POST
+    /v1/charges, GET /v1/charges[/{request_id}], /v1/reports/charge-totals,
+    /v1/reports/charges.csv (scope charge); /v1/webhooks..., /v1/keys...
+    (scope admin); GET /v1/health (no key); the dashboard at / signs in with
+    any of these keys. Several processes can share one PostgreSQL: one
     of them at a time (a lease) indexes the program's events and delivers
     webhooks."""
     import uvloop
@@ -173,6 +174,7 @@ def gateway_run(
     settings = server.Settings(
         rpc_url, database, host, port, fee_collector_keypair, cache_ttl, key_cache, charge_lease, wallet_charges_per_min,
         allow_private_webhooks, webhook_retry_base, webhook_retry_max, webhook_give_up, alert_price_bps,
+        keeper_url.rstrip("/") if keeper_url else None,
     )
     try:
         # uvloop, as uvicorn would pick on its own: the loop is ours here (the leader loop shares it).

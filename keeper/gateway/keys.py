@@ -21,6 +21,7 @@ PREFIX = "agw_"
 SCOPES = ("read", "charge", "admin")
 MERCHANT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _TOKEN = re.compile(r"^agw_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_UNKNOWN = 10_000
 DEFAULT_CACHE_SECS = 2.0
 """How long a process trusts a key it looked up: a revocation reaches every
@@ -60,6 +61,14 @@ def create(store: Store, merchant: str, scopes: set[str], label: str, rate_per_s
     return NewKey(row, f"{PREFIX}{key_id}_{secret}")
 
 
+def as_dict(row: KeyRow) -> dict[str, object]:
+    """A key as lists show it: never its secret or hash."""
+    return {
+        "key_id": row.key_id, "merchant": row.merchant, "label": row.label, "scopes": sorted(row.scopes),
+        "rate_per_sec": row.rate_per_sec, "burst": row.burst, "created_at": row.created_at, "revoked_at": row.revoked_at,
+    }
+
+
 def bearer(header: str | None) -> str:
     """The token of an `Authorization: Bearer ...` header."""
     if not header:
@@ -89,6 +98,10 @@ class KeyRing:
         missing = self._unknown.get(key_id)
         return (missing is not None and now - missing <= self.cache_secs), None
 
+    def forget(self, key_id: str) -> None:
+        """Drop `key_id` from this process's cache (it was just revoked here)."""
+        self._known.pop(key_id, None)
+
     def load(self, key_id: str) -> KeyRow | None:
         """Read `key_id` from the database (in a worker thread) and cache it."""
         row = self.store.key(key_id)
@@ -110,11 +123,11 @@ def parse(token: str) -> tuple[str, str]:
 
 
 def check(row: KeyRow | None, secret: str, scope: str) -> KeyRow:
-    """The key, if `secret` is its own, it is live and holds `scope`."""
+    """The key, if `secret` is its own, it is live and holds `scope` (any scope: "")."""
     if row is None or not hmac.compare_digest(row.secret_hash, digest(secret)):
         raise KeyRefused("invalid_api_key", "not an API key of this gateway")
     if row.revoked_at is not None:
         raise KeyRefused("api_key_revoked", f"key {row.key_id} was revoked")
-    if scope not in row.scopes and "admin" not in row.scopes:
+    if scope and scope not in row.scopes and "admin" not in row.scopes:
         raise KeyRefused("insufficient_scope", f"key {row.key_id} lacks the {scope!r} scope")
     return row

@@ -27,6 +27,16 @@ class Override(BaseModel):
     expires_at: int
 
 
+class RequirementRules(BaseModel):
+    target_usd_micros: int = Field(description="The USD value a holder must lock, in micro-USD")
+    min_tokens: int
+    max_tokens: int
+    update_threshold_bps: int = Field(description="The price move that re-prices the requirement")
+    min_update_interval_secs: int = Field(description="The least time between two re-pricings")
+    pass_validity_secs: int
+    unlock_cooldown_secs: int
+
+
 class Requirement(BaseModel):
     slot: int = Field(description="The slot the accounts were read at")
     cluster_time: int
@@ -44,6 +54,7 @@ class Requirement(BaseModel):
     breaker_tripped: bool
     paused: bool
     override: Optional[Override]
+    params: RequirementRules = Field(description="The program's requirement parameters")
 
 
 class Access(BaseModel):
@@ -161,7 +172,7 @@ class FailedCharge(ErrorBody):
 
 EventType = Literal[
     "requirement.updated", "access.changed", "charge.succeeded", "charge.failed", "buy_order.opened",
-    "buy_order.filled", "buy_order.closed", "revenue.batch_committed", "alert.price_moved",
+    "buy_order.filled", "buy_order.closed", "revenue.batch_committed", "alert.price_moved", "webhook.test",
 ]
 
 
@@ -219,3 +230,112 @@ class Delivery(BaseModel):
 
 class Replayed(BaseModel):
     delivery_id: int = Field(description="The new delivery of the same event")
+
+
+class Me(BaseModel):
+    key_id: str
+    merchant: str
+    label: str
+    scopes: list[str] = Field(description="read, charge, admin (admin holds the other two)")
+    token_decimals: int = Field(description="The token mint's decimals (amounts are in base units)")
+
+
+class ApiKey(BaseModel):
+    key_id: str
+    merchant: str
+    label: str
+    scopes: list[str]
+    rate_per_sec: int
+    burst: int
+    created_at: int
+    revoked_at: Optional[int]
+
+
+class NewApiKey(ApiKey):
+    api_key: str = Field(description="`agw_<key_id>_<secret>`: shown this once, only its hash is kept")
+
+
+class ApiKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scopes: list[Literal["read", "charge", "admin"]] = Field(min_length=1, max_length=3)
+    label: str = Field("", max_length=128)
+    rate_per_sec: Optional[int] = Field(None, ge=1, le=10_000, description="Requests a second (default and most: the creating key's)")
+    burst: Optional[int] = Field(None, ge=1, le=100_000, description="Requests at once (default and most: the creating key's)")
+
+
+class TestSent(BaseModel):
+    delivery_id: int = Field(description="The test event's delivery: follow it in the delivery log")
+    event_id: str
+
+
+class ServiceTotal(BaseModel):
+    service: str
+    status: str
+    charges: int
+    amount_units: int
+
+
+class ChargeTotals(BaseModel):
+    data: list[ServiceTotal]
+
+
+class Treasury(BaseModel):
+    slot: int
+    cluster_time: int
+    quote_mint: str
+    quote_decimals: int
+    quote_vault: str
+    quote_vault_balance: Optional[int] = Field(description="The quote vault's balance (None when the account is missing)")
+    token_decimals: int
+    revenue_cents: RevenueTotals
+    available_cents: int
+    metrics: dict[str, int] = Field(description="The treasury's lifetime counters: orders, quote escrowed/spent/returned, tokens acquired/burned")
+    average_price: Optional[str] = Field(description="Quote paid per whole token over every fill (None before the first)")
+
+
+class RevenueDay(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    course_sale: int
+    subscription: int
+    other: int
+    total: int
+    batches: int
+
+
+class RevenueDaily(BaseModel):
+    data: list[RevenueDay] = Field(description="ZAR cents reported per source and UTC day (of the block), oldest first")
+
+
+class KeeperJob(BaseModel):
+    runs: int
+    errors: int
+    seconds_since_success: Optional[float] = Field(description="None before its first success")
+
+
+class KeeperJournal(BaseModel):
+    last_confirmed_batch: Optional[int] = None
+    pending_batch: Optional[int] = None
+    backlog_events: int = 0
+    quarantined_events: int = 0
+
+
+class KeeperView(BaseModel):
+    """The keeper's health as merchants may see it: its verdict and its jobs'
+    counters, never its error texts (they can quote RPC URLs and paths)."""
+
+    reachable: bool = Field(description="Whether the keeper answered /health")
+    ok: Optional[bool] = Field(description="The keeper's verdict (None when it did not answer)")
+    reasons: list[str] = Field(description="Why it is unhealthy, in the keeper's words")
+    slot: Optional[int] = None
+    journal: Optional[KeeperJournal] = None
+    jobs: dict[str, KeeperJob] = Field(default_factory=dict)
+    error: Optional[str] = Field(None, description="Why the keeper could not be read")
+
+
+class ProofCheck(BaseModel):
+    ref: str
+    verified: bool = Field(description="The path leads to the root and the program's batch account holds it")
+    slot: int = Field(description="The slot the batch account was read at")
+    proof: dict[str, Any] = Field(description="The aistm7-revenue-proof document (README, Proof of revenue)")
+    batch: RevenueBatch

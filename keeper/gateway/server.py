@@ -26,6 +26,7 @@ from keeper.gateway.events import DEFAULT_ALERT_BPS
 from keeper.gateway.indexer import Indexer, lead
 from keeper.gateway.keys import KeyRing
 from keeper.gateway.limits import Buckets
+from keeper.gateway.reports import KeeperLink
 from keeper.gateway.store import Store
 from keeper.gateway.webhooks import DEFAULT_GIVE_UP_SECS, DEFAULT_RETRY_BASE_SECS, DEFAULT_RETRY_MAX_SECS, Deliverer
 
@@ -48,6 +49,7 @@ class Settings:
     retry_max_secs: float = DEFAULT_RETRY_MAX_SECS
     give_up_secs: float = DEFAULT_GIVE_UP_SECS
     alert_bps: int = DEFAULT_ALERT_BPS
+    keeper_url: str | None = None
 
 
 class _Server(uvicorn.Server):
@@ -75,12 +77,15 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-def build(settings: Settings, client: Aistm7Client, store: Store, after_send: Callable[[], None] | None = None) -> Gateway:
+def build(
+    settings: Settings, client: Aistm7Client, store: Store, http: httpx.AsyncClient, after_send: Callable[[], None] | None = None
+) -> Gateway:
     chain = ChainReader(client, settings.cache_ttl_secs)
     charges = None
     if settings.fee_collector_keypair is not None:
         charges = Charges(store, chain, client, settings.charge_lease_secs, settings.wallet_charges_per_min, after_send)
-    return Gateway(store, chain, charges, KeyRing(store, settings.key_cache_secs), Buckets(), settings.allow_private_webhooks)
+    keeper = None if settings.keeper_url is None else KeeperLink(settings.keeper_url, http)
+    return Gateway(store, chain, charges, KeyRing(store, settings.key_cache_secs), Buckets(), settings.allow_private_webhooks, keeper)
 
 
 async def serve(settings: Settings, after_send: Callable[[], None] | None = None) -> None:
@@ -91,7 +96,7 @@ async def serve(settings: Settings, after_send: Callable[[], None] | None = None
     # No redirects (a 3xx is a failed delivery) and no proxy from the environment.
     http = httpx.AsyncClient(follow_redirects=False, trust_env=False, headers={"Accept-Encoding": "identity"})
     try:
-        gateway = build(settings, client, store, after_send)
+        gateway = build(settings, client, store, http, after_send)
         owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
         indexer = Indexer(store, client, owner, settings.alert_bps)
         deliverer = Deliverer(

@@ -277,6 +277,29 @@ class AttemptRow:
     error: str | None
 
 
+@dataclass(frozen=True)
+class ChargeFilter:
+    """Which charges a list, a total or an export covers (None: any)."""
+
+    status: str | None = None
+    service: str | None = None
+    wallet: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+
+def _charge_clauses(merchant: str, only: ChargeFilter) -> list[Any]:
+    clauses: list[Any] = [charges.c.merchant == merchant]
+    for column, value in ((charges.c.status, only.status), (charges.c.service, only.service), (charges.c.wallet, only.wallet)):
+        if value is not None:
+            clauses.append(column == value)
+    if only.since_ms is not None:
+        clauses.append(charges.c.created_ms >= only.since_ms)
+    if only.until_ms is not None:
+        clauses.append(charges.c.created_ms < only.until_ms)
+    return clauses
+
+
 def _row(cls: type[Any], row: Any) -> Any:
     return cls(**dict(row._mapping))
 
@@ -358,19 +381,22 @@ class Store:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
         return None if row is None else _key(row)
 
-    def keys(self) -> list[KeyRow]:
+    def keys(self, merchant: str | None = None) -> list[KeyRow]:
+        """Every key, or `merchant`'s, oldest first."""
+        query = select(api_keys)
+        if merchant is not None:
+            query = query.where(api_keys.c.merchant == merchant)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)).all()
+            rows = conn.execute(query.order_by(api_keys.c.created_at, api_keys.c.key_id)).all()
         return [_key(row) for row in rows]
 
-    def revoke_key(self, key_id: str) -> bool:
-        """Revoke `key_id`; False when no such key is live."""
+    def revoke_key(self, key_id: str, merchant: str | None = None) -> bool:
+        """Revoke `key_id` (only if it is `merchant`'s, when given); False when no such key is live."""
+        clauses = [api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)]
+        if merchant is not None:
+            clauses.append(api_keys.c.merchant == merchant)
         with self._write() as conn, conn.begin():
-            done = conn.execute(
-                update(api_keys)
-                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=int(time.time()))
-            )
+            done = conn.execute(update(api_keys).where(*clauses).values(revoked_at=int(time.time())))
         return bool(done.rowcount)
 
     # --- charges ---
@@ -382,14 +408,26 @@ class Store:
             ).first()
         return None if row is None else _charge(row)
 
-    def list_charges(self, merchant: str, starting_after: int | None, limit: int) -> list[ChargeRow]:
-        """`merchant`'s charges, newest first, older than id `starting_after`."""
-        query = select(charges).where(charges.c.merchant == merchant)
+    def list_charges(self, merchant: str, starting_after: int | None, limit: int, only: ChargeFilter = ChargeFilter()) -> list[ChargeRow]:
+        """`merchant`'s charges that `only` lets through, newest first, older than id `starting_after`."""
+        query = select(charges).where(*_charge_clauses(merchant, only))
         if starting_after is not None:
             query = query.where(charges.c.id < starting_after)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(charges.c.id.desc()).limit(limit)).all()
         return [_charge(row) for row in rows]
+
+    def charge_totals(self, merchant: str, only: ChargeFilter = ChargeFilter()) -> list[tuple[str, str, int, int]]:
+        """(service, status, charges, base units) of `merchant`'s charges that `only` lets through."""
+        amount = func.coalesce(func.sum(charges.c.amount_units), 0)
+        query = (
+            select(charges.c.service, charges.c.status, func.count(), amount)
+            .where(*_charge_clauses(merchant, only))
+            .group_by(charges.c.service, charges.c.status)
+            .order_by(charges.c.service, charges.c.status)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], row[1], int(row[2]), int(row[3])) for row in conn.execute(query)]
 
     def claim_charge(self, values: dict[str, Any], wallet_limit: int, since_ms: int) -> str:
         """Insert a pending charge: "claimed"; "exists" when its (merchant,
@@ -540,6 +578,20 @@ class Store:
         with self.engine.connect() as conn:
             return [_row(EventRow, row) for row in conn.execute(query.order_by(events.c.seq).limit(limit))]
 
+    def events_before(self, seq: int, merchant: str, types: frozenset[str] | None, limit: int) -> list[EventRow]:
+        """Events before `seq` that `merchant` may see, newest first."""
+        query = select(events).where(events.c.seq < seq, or_(events.c.merchant.is_(None), events.c.merchant == merchant))
+        if types:
+            query = query.where(events.c.type.in_(sorted(types)))
+        with self.engine.connect() as conn:
+            return [_row(EventRow, row) for row in conn.execute(query.order_by(events.c.seq.desc()).limit(limit))]
+
+    def events_since(self, type_: str, since_block_time: int) -> list[EventRow]:
+        """Everyone's events of `type_` in blocks from `since_block_time` on, oldest first."""
+        query = select(events).where(events.c.type == type_, events.c.merchant.is_(None), events.c.block_time >= since_block_time)
+        with self.engine.connect() as conn:
+            return [_row(EventRow, row) for row in conn.execute(query.order_by(events.c.seq))]
+
     def event_seq(self, event_id: str, merchant: str) -> int | None:
         """The seq of an event `merchant` may see."""
         query = select(events.c.seq).where(events.c.event_id == event_id, or_(events.c.merchant.is_(None), events.c.merchant == merchant))
@@ -663,6 +715,17 @@ class Store:
                     found = _row(AttemptRow, row)
                     tried[found.delivery_id].append(found)
         return [(delivery, event_id, type_, tried[delivery.id]) for delivery, event_id, type_ in rows]
+
+    def test_delivery(self, endpoint: EndpointRow, record: EventRecord) -> int:
+        """Record `record` (a test event of the endpoint's merchant) with one
+        pending delivery, to `endpoint` only, whatever types it wants; the delivery's id."""
+        now = now_ms()
+        with self._write() as conn, conn.begin():
+            if self.postgres:
+                conn.execute(select(func.pg_advisory_xact_lock(EVENTS_LOCK)))  # as in _record
+            seq = conn.execute(insert(events).values(**vars(record), created_ms=now).returning(events.c.seq)).scalar_one()
+            values = {"endpoint_id": endpoint.id, "event_seq": seq, "status": "pending", "attempts": 0, "next_attempt_ms": now, "created_ms": now}
+            return int(conn.execute(insert(deliveries).values(**values).returning(deliveries.c.id)).scalar_one())
 
     def replay(self, endpoint_id: int, delivery_id: int) -> int | None:
         """A new pending delivery of the event of `delivery_id` to its
