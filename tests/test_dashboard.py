@@ -261,18 +261,22 @@ def test_the_proofs_page_verifies_a_reference_against_the_chain(system: System, 
     deadline = time.monotonic() + 120
     while True:  # the keeper made the journal before scripts/run printed the dashboard's address
         with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
-            found = db.execute("SELECT ref FROM revenue WHERE state = 'confirmed' LIMIT 1").fetchone()
+            found = db.execute("SELECT ref, amount_cents FROM revenue WHERE state = 'confirmed' LIMIT 1").fetchone()
         if found is not None or time.monotonic() > deadline:
             break
         time.sleep(2)
     assert found is not None
-    ref = str(found[0])
+    ref, cents = str(found[0]), int(found[1])
     page = context.new_page()
     sign_in(page, system, section="proofs")
-    page.fill("#proof-ref", "no-such-ref")
-    page.click("#proof-form button[type=submit]")
-    expect(page.locator("#proof-error")).to_contain_text("no event")
+    # Only whoever knows an event's amount gets its proof: a wrong one is as unknown as a wrong reference.
+    for wrong_ref, wrong_amount in ((ref, f"{cents // 100 + 1}.{cents % 100:02d}"), ("no-such-ref", "1.00")):
+        page.fill("#proof-ref", wrong_ref)
+        page.fill("#proof-amount", wrong_amount)
+        page.click("#proof-form button[type=submit]")
+        expect(page.locator("#proof-error")).to_have_text("no revenue event with this reference and amount is confirmed on-chain")
     page.fill("#proof-ref", ref)
+    page.fill("#proof-amount", f"{cents // 100}.{cents % 100:02d}")
     page.click("#proof-form button[type=submit]")
     expect(page.locator("#proof-title")).to_contain_text(f"Verified: {ref}")
     shot(page, "proofs")

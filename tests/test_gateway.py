@@ -24,11 +24,13 @@ from solders.pubkey import Pubkey
 from spl.token.instructions import create_associated_token_account, get_associated_token_address
 
 from keeper import addresses
+from keeper import revenue_tree as tree
 from keeper.audit.history import HistoryEvent
 from keeper.client import Aistm7Client
 from keeper.gateway.errors import ApiError
 from keeper.gateway.events import Translator, moved_bps
 from keeper.gateway.webhooks import check_url
+from keeper.revenue_proof import EventProof, document
 from keeper.state import TOKEN, RequirementOverride
 from keeper.token import approve_ix
 from keeper.webhook import SIGNATURE_HEADER, verify
@@ -640,6 +642,7 @@ async def test_a_merchant_manages_its_keys_and_a_revoked_key_loses_its_stream(da
         assert code(await http.post("/v1/keys", json={"scopes": ["root"]})) == (400, "invalid_request")
         assert code(await http.post("/v1/keys", json={"scopes": ["read"], "rate_per_sec": 101})) == (400, "invalid_request")
         assert code(await http.post("/v1/keys", json={"scopes": ["read"], "label": "x" * 129})) == (400, "invalid_request")
+        assert code(await http.post("/v1/keys", json={"scopes": ["read"], "label": "ok\r\x1b[2Kforged"})) == (400, "invalid_request")
         made = await http.post("/v1/keys", json={"scopes": ["read"], "label": "wall screen"})
         assert made.status_code == 201, made.text
         reader = made.json()
@@ -704,7 +707,7 @@ async def test_a_test_send_reaches_only_that_endpoint_and_events_read_newest_fir
         assert [answer.status_code for answer in sent] == [202] * 3, sent[0].text
         await until(lambda: asyncio.sleep(0, len(receiver.received) == 3), "the test deliveries")
         assert [event["id"] for event, _ in receiver.received] == [answer.json()["event_id"] for answer in sent]
-        assert all(event["type"] == "webhook.test" for event, _ in receiver.received)
+        assert all(event["type"] == "webhook.test" and "url" not in event["data"] for event, _ in receiver.received)
         verify(hook["secret"].encode(), receiver.raw[0][0], receiver.raw[0][1], time.time())
         log = (await http.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["data"]
         assert [(d["id"], d["status"]) for d in log] == [(answer.json()["delivery_id"], "delivered") for answer in reversed(sent)]
@@ -747,7 +750,8 @@ async def test_the_dashboard_is_served_with_a_strict_policy_and_views_read_the_c
         daily = (await http.get("/v1/revenue/daily", params={"days": 2})).json()["data"]
         refused = await http.get("/v1/revenue/daily", params={"days": 91})
         keeper = await http.get("/v1/keeper")
-        proof = await http.get("/v1/revenue/proofs/INV%2F2026%2F1")
+        proof = await http.get("/v1/revenue/proofs/INV%2F2026%2F1", params={"cents": 100})
+        uncounted = await http.get("/v1/revenue/proofs/INV-1")
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
         page = await http.get("/")
         script = await http.get("/app.js")
@@ -766,3 +770,79 @@ async def test_the_dashboard_is_served_with_a_strict_policy_and_views_read_the_c
     assert sum(day["subscription"] for day in daily) >= 4_200 and sum(day["batches"] for day in daily) >= 1
     assert code(refused) == (400, "invalid_request")
     assert code(keeper) == code(proof) == (503, "keeper_unknown")
+    assert code(uncounted) == (400, "invalid_request")
+
+
+LEAKED = "https://rpc.example/?api-key=SECRET"
+
+
+async def test_a_lying_or_leaky_keeper_cannot_pass_a_false_proof_or_a_secret(chain: GatewayChain, database: str) -> None:
+    """The gateway shows the keeper's health without its texts, and checks
+    every proof the keeper serves against the chain."""
+    leaves = [tree.leaf("INV/2026/7", "subscription", 4_200), tree.leaf("INV/2026/8", "other", 58)]
+    honest_root = tree.root(leaves)
+    client = Aistm7Client.connect(chain.rpc_url, chain.deployer)
+    try:
+        found = await client.fetch_buyback()
+        assert found is not None
+        seq = found.data.last_batch_seq + 1
+        await client.send([client.report_revenue_ix(chain.roles.keeper.pubkey(), seq, honest_root)], [chain.roles.keeper])
+        program_id = client.program_id
+    finally:
+        await client.close()
+    honest = document(program_id, EventProof(seq, None, "INV/2026/7", "subscription", 4_200, 0, 2, tree.proof(tree.levels(leaves), 0), honest_root))
+    forged_leaves = [tree.leaf("INV/2026/9", "course_sale", 999_999), leaves[1]]
+    forged = document(program_id, EventProof(
+        seq, None, "INV/2026/9", "course_sale", 999_999, 0, 2, tree.proof(tree.levels(forged_leaves), 0), tree.root(forged_leaves)
+    ))
+    answers = {"INV/2026/7": honest, "INV/2026/9": forged}
+
+    async def health(_: web.Request) -> web.Response:
+        body = {
+            "ok": False, "reasons": [f"push_revenue has not succeeded (last error: {LEAKED})"], "rpc_reachable": True, "slot": 7,
+            "journal": {"last_confirmed_batch": 3, "pending_batch": None, "backlog_events": 2, "quarantined_events": 0, "path": LEAKED},
+            "jobs": {"push_revenue": {"runs": 4, "errors": 1, "seconds_since_success": 2.5, "last_error": LEAKED}},
+        }
+        return web.json_response(body, status=503)
+
+    async def proof(request: web.Request) -> web.Response:
+        ref = request.match_info["ref"]
+        if ref == "deep":
+            return web.Response(text="[" * 100_000 + "]" * 100_000, content_type="application/json")
+        if ref not in answers:
+            return web.json_response({"error": "not_provable", "message": f"no event {ref!r} in the journal"}, status=404)
+        return web.json_response(answers[ref])
+
+    app = web.Application()
+    app.add_routes([web.get("/health", health), web.get("/revenue/proofs/{ref:.+}", proof)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    process, base = start_gateway(chain, database, "--keeper-url", f"http://127.0.0.1:{port}")
+    _, reader = new_key(database, "auditor", "read")
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=auth(reader)) as http:
+            shown = await http.get("/v1/keeper")
+            verified = await http.get("/v1/revenue/proofs/INV%2F2026%2F7", params={"cents": 4_200})
+            wrong_amount = await http.get("/v1/revenue/proofs/INV%2F2026%2F7", params={"cents": 4_201})
+            unknown = await http.get("/v1/revenue/proofs/INV%2F2026%2F1", params={"cents": 4_200})
+            lie = await http.get("/v1/revenue/proofs/INV%2F2026%2F9", params={"cents": 999_999})
+            deep = await http.get("/v1/revenue/proofs/deep", params={"cents": 1})
+    finally:
+        stop(process)
+        await runner.cleanup()
+    assert shown.status_code == 200 and LEAKED not in shown.text
+    assert shown.json() | {"slot": None} == {
+        "reachable": True, "ok": False, "rpc_reachable": True, "slot": None, "error": None,
+        "journal": {"last_confirmed_batch": 3, "pending_batch": None, "pending_batch_age_secs": None, "backlog_events": 2,
+                    "oldest_unpushed_age_secs": None, "quarantined_events": 0, "oldest_quarantined_age_secs": None},
+        "jobs": {"push_revenue": {"runs": 4, "errors": 1, "seconds_since_success": 2.5}},
+    }
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert body["verified"] and body["batch"]["root"] == honest_root.hash.hex() and body["proof"]["batch_seq"] == seq
+    assert code(wrong_amount) == code(unknown) == (404, "not_provable")
+    assert wrong_amount.json()["error"]["message"] == unknown.json()["error"]["message"], "an unknown event and a wrong amount read alike"
+    assert code(lie) == (422, "proof_invalid")
+    assert code(deep) == (503, "keeper_unavailable")

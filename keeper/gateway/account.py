@@ -15,8 +15,10 @@ from keeper.gateway.store import KeyRow
 if TYPE_CHECKING:
     from keeper.gateway.app import Gateway
 
-MAX_KEYS = 64
-"""Live keys a merchant may hold."""
+MAX_KEYS = 20
+"""Live keys a merchant may hold (rate limits are per key, so this bounds a merchant's total rate too)."""
+MAX_KEYS_MADE = 1_000
+"""Keys, revoked ones included, a merchant may make through the API (the operator's CLI may make more)."""
 
 
 def add_routes(
@@ -41,15 +43,17 @@ def add_routes(
     @app.post("/v1/keys", response_model=models.NewApiKey, status_code=201, responses=errors, tags=["keys"])
     async def create_key(body: models.ApiKeyRequest, key: KeyRow = admin) -> dict[str, Any]:
         """A new key for this merchant; its secret is in this answer only."""
-        live = [row for row in await asyncio.to_thread(gateway.store.keys, key.merchant) if row.revoked_at is None]
-        if len(live) >= MAX_KEYS:
+        made = await asyncio.to_thread(gateway.store.keys, key.merchant)
+        if sum(row.revoked_at is None for row in made) >= MAX_KEYS:
             raise ApiError(409, "too_many_keys", f"a merchant has at most {MAX_KEYS} live keys: revoke one first")
+        if len(made) >= MAX_KEYS_MADE:
+            raise ApiError(409, "too_many_keys", f"this merchant made {MAX_KEYS_MADE} keys: the operator makes more")
         # A key cannot make a faster one: the operator's limits hold for every key a merchant makes.
         rate, burst = body.rate_per_sec or key.rate_per_sec, body.burst or key.burst
         if rate > key.rate_per_sec or burst > key.burst:
             raise ApiError(400, "invalid_request", f"at most this key's own rate ({key.rate_per_sec}/s, burst {key.burst})", "rate_per_sec")
-        made = await asyncio.to_thread(keys.create, gateway.store, key.merchant, set(body.scopes), body.label, rate, burst)
-        return {**keys.as_dict(made.row), "api_key": made.token}
+        new = await asyncio.to_thread(keys.create, gateway.store, key.merchant, set(body.scopes), body.label, rate, burst)
+        return {**keys.as_dict(new.row), "api_key": new.token}
 
     @app.delete("/v1/keys/{key_id}", response_model=models.ApiKey, responses=errors, tags=["keys"])
     async def revoke_key(key_id: str, key: KeyRow = admin) -> dict[str, Any]:

@@ -45,6 +45,8 @@ STREAM_POLL_SECS = 0.25
 MAX_STREAMS = 256
 """Open streams a process serves (each polls the database)."""
 MAX_STREAMS_PER_KEY = 8
+MAX_STREAMS_PER_MERCHANT = 32
+"""Streams one merchant's keys hold together in a process (however many keys it makes)."""
 STREAM_KEY_CHECK_SECS = 1.0
 """How often an open stream checks that its key is still live."""
 AUTH_FAILURES_PER_SEC = 5.0
@@ -159,6 +161,8 @@ class Gateway:
     """Set when the server stops: streams end."""
     streams: dict[str, int] = field(default_factory=dict)
     """Open streams per key id."""
+    merchant_streams: dict[str, int] = field(default_factory=dict)
+    """Open streams per merchant."""
 
 
 def _wallet(text: str, param: str = "wallet") -> Pubkey:
@@ -459,7 +463,8 @@ def make_app(gateway: Gateway) -> FastAPI:
         wants), signed like any delivery; it shows in the delivery log."""
         endpoint = await own_endpoint(key, endpoint_id)
         event_id = f"test:{endpoint.id}:{secrets.token_hex(8)}"
-        data = {"event": "WebhookTest", "endpoint_id": endpoint.id, "url": endpoint.url, "key_id": key.key_id}
+        # No URL in it: read keys see the merchant's events, and a webhook URL can hold a secret.
+        data = {"event": "WebhookTest", "endpoint_id": endpoint.id}
         record = EventRecord(event_id, "webhook.test", key.merchant, None, None, None, dumps(data))
         delivery = await asyncio.to_thread(gateway.store.test_delivery, endpoint, record)
         return {"delivery_id": delivery, "event_id": event_id}
@@ -519,8 +524,11 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
             raise
         if gateway.buckets.take(key.key_id, key.rate_per_sec, key.burst):
             raise ApiError(429, "rate_limited", f"key {key.key_id} is over its rate")
-        if sum(gateway.streams.values()) >= MAX_STREAMS or gateway.streams.get(key.key_id, 0) >= MAX_STREAMS_PER_KEY:
-            raise ApiError(429, "too_many_streams", f"at most {MAX_STREAMS_PER_KEY} streams a key")
+        if (
+            sum(gateway.streams.values()) >= MAX_STREAMS or gateway.streams.get(key.key_id, 0) >= MAX_STREAMS_PER_KEY
+            or gateway.merchant_streams.get(key.merchant, 0) >= MAX_STREAMS_PER_MERCHANT
+        ):
+            raise ApiError(429, "too_many_streams", f"at most {MAX_STREAMS_PER_KEY} streams a key, {MAX_STREAMS_PER_MERCHANT} a merchant")
         wanted = _types(types)
         seq = await _stream_start(gateway, key.merchant, last_event_id, starting_after)
     except (keys.KeyRefused, ApiError) as refused:
@@ -528,6 +536,7 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
         await socket.close(code=4000 + status, reason=refused.code)
         return
     gateway.streams[key.key_id] = gateway.streams.get(key.key_id, 0) + 1
+    gateway.merchant_streams[key.merchant] = gateway.merchant_streams.get(key.merchant, 0) + 1
     log = logger.bind(job="stream", key=key.key_id)
     log.info("stream opened for key {} after seq {}", key.key_id, seq)
     try:
@@ -563,6 +572,7 @@ async def run_stream(gateway: Gateway, socket: WebSocket, last_event_id: str | N
         pass
     finally:
         gateway.streams[key.key_id] -= 1
+        gateway.merchant_streams[key.merchant] -= 1
     log.info("stream closed for key {} at seq {}", key.key_id, seq)
 
 

@@ -6,10 +6,8 @@ concurrent readers of the same thing share one RPC call."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Sequence, TypeVar
+from typing import Any, Sequence
 
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import TokenAccountOpts
@@ -19,11 +17,10 @@ from spl.token.instructions import get_associated_token_address
 
 from keeper import addresses
 from keeper.client import Aistm7Client
+from keeper.gateway.cache import Shared
 from keeper.state import AccessLock, Buyback, BuyOrder, Config, RevenueBatch, ServiceFee
 
-T = TypeVar("T")
 DEFAULT_TTL_SECS = 1.0
-MAX_CACHED = 10_000
 
 
 class NotInitialized(Exception):
@@ -72,31 +69,7 @@ def parse_token_account(address: Pubkey, data: bytes) -> TokenAccount | None:
 class ChainReader:
     def __init__(self, client: Aistm7Client, ttl_secs: float = DEFAULT_TTL_SECS) -> None:
         self.client = client
-        self.ttl_secs = ttl_secs
-        self._cache: dict[object, tuple[float, asyncio.Future[Any]]] = {}
-
-    async def _cached(self, key: object, load: Callable[[], Awaitable[T]]) -> T:
-        """`load()`'s answer, shared by every caller while it runs and for
-        `ttl_secs` after it arrived; a failure is never kept."""
-        now = time.monotonic()
-        found = self._cache.get(key)
-        if found is not None and (not found[1].done() or now - found[0] <= self.ttl_secs):
-            return await asyncio.shield(found[1])
-        if len(self._cache) >= MAX_CACHED:
-            self._cache = {k: v for k, v in self._cache.items() if not v[1].done()}
-        pending: asyncio.Future[Any] = asyncio.ensure_future(load())
-        self._cache[key] = (now, pending)
-
-        def settled(done: asyncio.Future[Any]) -> None:
-            if self._cache.get(key, (0.0, None))[1] is not done:
-                return
-            if done.cancelled() or done.exception() is not None:
-                del self._cache[key]
-            else:
-                self._cache[key] = (time.monotonic(), done)  # fresh from when it arrived
-
-        pending.add_done_callback(settled)
-        return await asyncio.shield(pending)
+        self._cache = Shared(ttl_secs)
 
     def _decode(self, data: bytes) -> Any:
         return self.client.program.coder.accounts.decode(data)
@@ -133,7 +106,7 @@ class ChainReader:
             ours = lock is not None and lock[0] == self.client.program_id
             return Snapshot(slot, now, config, lock=AccessLock.decode(self._decode(lock[1])) if lock and ours else None)
 
-        return await self._cached(("access", wallet), load)
+        return await self._cache.get(("access", wallet), load)
 
     async def state(self) -> Snapshot:
         """Config, fee schedule and treasury (either may be absent)."""
@@ -147,7 +120,7 @@ class ChainReader:
             treasury = Buyback.decode(self._decode(buyback[1])) if buyback is not None and self._ours(buyback) else None
             return Snapshot(slot, now, config, services=services, buyback=treasury)
 
-        return await self._cached("state", load)
+        return await self._cache.get("state", load)
 
     async def charge_view(self, wallet: Pubkey, token_account: Pubkey | None) -> Snapshot:
         """What a charge is validated against, never cached: config, fee
@@ -182,17 +155,26 @@ class ChainReader:
             token = parse_token_account(known.quote_vault, vault[1]) if vault is not None and vault[0] == addresses.TOKEN_PROGRAM_ID else None
             return Snapshot(slot, now, config, buyback=Buyback.decode(self._decode(buyback[1]))), token
 
-        return await self._cached("treasury", load)
+        return await self._cache.get("treasury", load)
 
     async def buy_orders(self) -> list[BuyOrder]:
         async def load() -> list[BuyOrder]:
             found = await self.client.fetch_all("BuyOrder")
             return sorted((BuyOrder.decode(raw) for _, raw in found), key=lambda order: order.id)
 
-        return await self._cached("orders", load)
+        return await self._cache.get("orders", load)
+
+    async def batch(self, seq: int) -> tuple[int, RevenueBatch | None]:
+        """(slot read at, revenue batch `seq` or None when the program holds none)."""
+
+        async def load() -> tuple[int, RevenueBatch | None]:
+            slot, _, _, (found,) = await self._read([addresses.revenue_batch_pda(seq, self.client.program_id)])
+            return slot, RevenueBatch.parse(found[1]) if found is not None and self._ours(found) else None
+
+        return await self._cache.get(("batch", seq), load)
 
     async def batches(self, seqs: Sequence[int]) -> dict[int, RevenueBatch]:
-        return await self._cached(("batches", tuple(seqs)), lambda: self.client.fetch_revenue_batches(seqs))
+        return await self._cache.get(("batches", tuple(seqs)), lambda: self.client.fetch_revenue_batches(seqs))
 
     async def receipt(self, request_id: bytes) -> tuple[int, Any] | None:
         """The charge receipt of `request_id` (slot, decoded), uncached."""

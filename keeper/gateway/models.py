@@ -259,7 +259,7 @@ class ApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scopes: list[Literal["read", "charge", "admin"]] = Field(min_length=1, max_length=3)
-    label: str = Field("", max_length=128)
+    label: str = Field("", max_length=128, pattern="^[^\\x00-\\x1f\\x7f]*$", description="No control characters")
     rate_per_sec: Optional[int] = Field(None, ge=1, le=10_000, description="Requests a second (default and most: the creating key's)")
     burst: Optional[int] = Field(None, ge=1, le=100_000, description="Requests at once (default and most: the creating key's)")
 
@@ -316,17 +316,21 @@ class KeeperJob(BaseModel):
 class KeeperJournal(BaseModel):
     last_confirmed_batch: Optional[int] = None
     pending_batch: Optional[int] = None
+    pending_batch_age_secs: Optional[float] = None
     backlog_events: int = 0
+    oldest_unpushed_age_secs: Optional[float] = None
     quarantined_events: int = 0
+    oldest_quarantined_age_secs: Optional[float] = None
 
 
 class KeeperView(BaseModel):
-    """The keeper's health as merchants may see it: its verdict and its jobs'
-    counters, never its error texts (they can quote RPC URLs and paths)."""
+    """The keeper's health as merchants may see it: its verdict, journal
+    position and jobs' counters, never its texts (its reasons and errors can
+    quote RPC URLs, which may hold a provider's key, and file paths)."""
 
     reachable: bool = Field(description="Whether the keeper answered /health")
-    ok: Optional[bool] = Field(description="The keeper's verdict (None when it did not answer)")
-    reasons: list[str] = Field(description="Why it is unhealthy, in the keeper's words")
+    ok: Optional[bool] = Field(description="The keeper's verdict (None when it did not answer); why is in its own /health")
+    rpc_reachable: Optional[bool] = None
     slot: Optional[int] = None
     journal: Optional[KeeperJournal] = None
     jobs: dict[str, KeeperJob] = Field(default_factory=dict)

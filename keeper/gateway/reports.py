@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
@@ -23,6 +23,7 @@ from solders.pubkey import Pubkey
 from keeper import revenue_proof
 from keeper import revenue_tree as tree
 from keeper.gateway import models
+from keeper.gateway.cache import Shared
 from keeper.gateway.charges import as_dict
 from keeper.gateway.errors import ApiError
 from keeper.gateway.store import ChargeFilter, KeyRow
@@ -37,6 +38,8 @@ EXPORT_PAGE = 500
 MAX_DAYS = 90
 SECS_PER_DAY = 86_400
 KEEPER_TIMEOUT_SECS = 5.0
+KEEPER_CACHE_SECS = 2.0
+DAILY_CACHE_SECS = 5.0
 MAX_KEEPER_BYTES = 1_000_000
 SOURCES = ("course_sale", "subscription", "other")
 CSV_COLUMNS = (
@@ -47,22 +50,33 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True)
 class KeeperLink:
-    """The keeper's HTTP API, as the gateway reaches it."""
+    """The keeper's HTTP API, as the gateway reaches it (answers shared for a
+    couple of seconds: many dashboards cost the keeper one health check)."""
 
     url: str
     http: httpx.AsyncClient
+    shared: Shared = field(default_factory=lambda: Shared(KEEPER_CACHE_SECS))
 
     async def get(self, path: str) -> tuple[int, Any]:
         """(status, JSON body) of GET `path`; `httpx.HTTPError` or `ValueError` when it cannot be had."""
-        response = await self.http.get(f"{self.url}{path}", timeout=KEEPER_TIMEOUT_SECS)
-        if len(response.content) > MAX_KEEPER_BYTES:
-            raise ValueError(f"the keeper's answer to {path} is over {MAX_KEEPER_BYTES} bytes")
-        return response.status_code, response.json()
+        return await self.shared.get(path, lambda: self._get(path))
+
+    async def _get(self, path: str) -> tuple[int, Any]:
+        async with self.http.stream("GET", f"{self.url}{path}", timeout=KEEPER_TIMEOUT_SECS) as response:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_KEEPER_BYTES:
+                    raise ValueError(f"the keeper's answer to {path} is over {MAX_KEEPER_BYTES} bytes")
+        try:
+            return response.status_code, json.loads(body)
+        except RecursionError as exc:
+            raise ValueError(f"the keeper's answer to {path} is nested too deep") from exc
 
 
 def charge_filter(
     status: Optional[str] = Query(None, pattern="^(pending|succeeded|failed)$", description="pending, succeeded or failed"),
-    service: Optional[str] = Query(None, min_length=1, max_length=32, description="A service of the fee schedule"),
+    service: Optional[str] = Query(None, pattern="^[^\\x00-\\x1f\\x7f]{1,32}$", description="A service of the fee schedule"),
     wallet: Optional[str] = Query(None, min_length=32, max_length=44, description="The paying wallet (base58)"),
     since_ms: Optional[int] = Query(None, ge=0, le=2**63 - 1, description="Created at or after (Unix ms)"),
     until_ms: Optional[int] = Query(None, ge=0, le=2**63 - 1, description="Created before (Unix ms)"),
@@ -79,10 +93,24 @@ def day_of(block_time: int) -> str:
     return datetime.fromtimestamp(block_time, timezone.utc).strftime("%Y-%m-%d")
 
 
+def _per_day(gateway: Gateway, since: int) -> dict[str, Any]:
+    """Revenue per source and UTC day of the batches from `since` on."""
+    per_day: dict[str, dict[str, int]] = {}
+    for row in gateway.store.events_since("revenue.batch_committed", since):
+        batch = json.loads(row.data)["batch"]
+        day = per_day.setdefault(day_of(row.block_time or 0), {**dict.fromkeys((*SOURCES, "total"), 0), "batches": 0})
+        for source in (*SOURCES, "total"):
+            day[source] += int(batch[source])
+        day["batches"] += 1
+    return {"data": [{"day": day, **sums} for day, sums in sorted(per_day.items())]}
+
+
 def add_routes(
     app: FastAPI, gateway: Gateway, read: Any, charge: Any, errors: dict[int | str, dict[str, Any]],
     rpc: Callable[[Awaitable[Any]], Awaitable[Any]],
 ) -> None:
+    daily = Shared(DAILY_CACHE_SECS)
+
     @app.get("/v1/treasury", response_model=models.Treasury, responses=errors, tags=["treasury"])
     async def treasury(_: KeyRow = read) -> dict[str, Any]:
         """The buy-order treasury: revenue reported and unused, lifetime
@@ -115,15 +143,8 @@ def add_routes(
         """Revenue reported on-chain per source and UTC day, from the batches
         this gateway indexed, for the last `days` days (today included)."""
         since = (int(time.time()) // SECS_PER_DAY - days + 1) * SECS_PER_DAY
-        rows = await asyncio.to_thread(gateway.store.events_since, "revenue.batch_committed", since)
-        per_day: dict[str, dict[str, int]] = {}
-        for row in rows:
-            batch = json.loads(row.data)["batch"]
-            day = per_day.setdefault(day_of(row.block_time or 0), {**dict.fromkeys((*SOURCES, "total"), 0), "batches": 0})
-            for source in (*SOURCES, "total"):
-                day[source] += int(batch[source])
-            day["batches"] += 1
-        return {"data": [{"day": day, **sums} for day, sums in sorted(per_day.items())]}
+        # Shared for a few seconds: every open revenue page asks again after each batch.
+        return await daily.get(since, lambda: asyncio.to_thread(_per_day, gateway, since))
 
     @app.get("/v1/reports/charge-totals", response_model=models.ChargeTotals, responses=errors, tags=["charges"])
     async def charge_totals(key: KeyRow = charge, only: ChargeFilter = Depends(charge_filter)) -> dict[str, Any]:
@@ -172,46 +193,45 @@ def add_routes(
 
     @app.get("/v1/keeper", response_model=models.KeeperView, responses=errors, tags=["service"])
     async def keeper_view(_: KeyRow = read) -> dict[str, Any]:
-        """The keeper's health verdict, journal position and job counters
-        (from its /health; 503 answers are its unhealthy verdicts)."""
+        """The keeper's health verdict, journal position and job counters,
+        from its /health (whose 503 is an unhealthy verdict)."""
         try:
             health = (await keeper().get("/health"))[1]
-            if not isinstance(health, dict):
-                raise ValueError("the keeper's /health is not an object")
-        except (httpx.HTTPError, ValueError) as exc:
-            return {"reachable": False, "ok": None, "reasons": [], "error": f"the keeper did not answer /health: {type(exc).__name__}"}
-        return {
-            "reachable": True, "ok": health.get("ok"), "reasons": health.get("reasons") or [], "slot": health.get("slot"),
-            "journal": health.get("journal"), "jobs": health.get("jobs") or {},
-        }
+            return models.KeeperView.model_validate({**health, "reachable": True}).model_dump()
+        except (httpx.HTTPError, ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            return {"reachable": False, "ok": None, "error": f"the keeper did not answer /health: {type(exc).__name__}"}
 
     @app.get("/v1/revenue/proofs/{ref:path}", response_model=models.ProofCheck, responses={**errors, 404: errors[400], 422: errors[400]}, tags=["treasury"])
-    async def revenue_proof_check(ref: str, _: KeyRow = read) -> dict[str, Any]:
+    async def revenue_proof_check(
+        ref: str, _: KeyRow = read, cents: int = Query(..., ge=1, le=2**63 - 1, description="The event's amount in ZAR cents, as its holder knows it"),
+    ) -> dict[str, Any]:
         """A revenue event's inclusion proof, from the keeper's journal,
-        checked here against the program's batch account (404: no such
-        confirmed event; 422: the proof does not hold)."""
+        checked here against the program's batch account. It is given to
+        whoever knows the event's reference and amount (an invoice's holder),
+        and every other answer is the same 404: references cannot be walked
+        to read the ledger. 422: the keeper's proof does not hold."""
         if not 1 <= len(ref) <= MAX_REF_CHARS:
             raise ApiError(400, "invalid_ref", f"ref is 1 to {MAX_REF_CHARS} characters", "ref")
         try:
             status, doc = await keeper().get(f"/revenue/proofs/{quote(ref, safe='')}")
         except (httpx.HTTPError, ValueError) as exc:
             raise ApiError(503, "keeper_unavailable", f"the keeper did not answer: {type(exc).__name__}") from exc
-        if status == 404:
-            reason = doc.get("message") if isinstance(doc, dict) else None
-            raise ApiError(404, "not_provable", reason or f"no proof of {ref!r}", "ref")
-        if status != 200:
+        if status not in (200, 404):
             raise ApiError(503, "keeper_unavailable", f"the keeper answered {status}")
+        event = doc.get("event") if status == 200 and isinstance(doc, dict) else None
+        if not isinstance(event, dict) or event.get("cents") != cents:
+            raise ApiError(404, "not_provable", "no revenue event with this reference and amount is confirmed on-chain", "ref")
         try:
             claim = revenue_proof.check(doc)
             if claim.program_id != gateway.chain.client.program_id or claim.event.get("ref") != ref:
                 raise tree.InvalidProof("the keeper's proof is for another program or reference")
-            landed = (await rpc(gateway.chain.batches([claim.batch_seq]))).get(claim.batch_seq)
+            slot, landed = await rpc(gateway.chain.batch(claim.batch_seq))
             revenue_proof.on_chain(claim, landed)
         except tree.InvalidProof as exc:
             raise ApiError(422, "proof_invalid", str(exc), "ref") from exc
-        snap = await rpc(gateway.chain.state())
+        assert landed is not None  # on_chain refuses a missing batch
         batch = {**vars(landed), "root": landed.root.hex(), "totals_cents": vars(landed.totals)}
-        return {"ref": ref, "verified": True, "slot": snap.slot, "proof": doc, "batch": batch}
+        return {"ref": ref, "verified": True, "slot": slot, "proof": doc, "batch": batch}
 
 
 def _cell(value: Any) -> str:
