@@ -72,7 +72,7 @@ export async function mount(root, { api, decimals }) {
     fill(keeperBox,
       h("p", {}, keeper.ok ? h("span", { class: "good" }, "Healthy") : h("span", { class: "bad" }, "Unhealthy: " + keeper.reasons.join("; ")),
         ` — journal: ${journal.backlog_events ?? "–"} events to push, ${journal.quarantined_events ?? "–"} quarantined, last confirmed batch ${journal.last_confirmed_batch ?? "–"}`),
-      table("Job runs (error texts stay in the keeper's own log)", [{ label: "Job" }, { label: "Runs", num: 1 }, { label: "Errors", num: 1 }, { label: "Last success" }],
+      table("Job runs", [{ label: "Job" }, { label: "Runs", num: 1 }, { label: "Errors", num: 1 }, { label: "Last success" }],
         jobs.map(([name, job]) => row([name, num(job.runs), num(job.errors),
           job.seconds_since_success === null ? "never" : `${Math.round(job.seconds_since_success)} s ago`]))));
   }
